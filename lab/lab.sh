@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The local lab: LAB_NODES systemd containers (podman) on a private network, reached over
+# SSH like real servers. node0 is the controller, node1.. are compute nodes.
+#
+#   lab/lab.sh            everything: prepare the host, build the image, start the nodes,
+#                         run playbooks/site.yml and playbooks/validate.yml, print a report
+#   lab/lab.sh up         prepare + image + nodes + inventory only
+#   lab/lab.sh converge   site.yml + validate.yml + report against running nodes
+#   lab/lab.sh down       remove every container, network and file the lab made
+#   lab/lab.sh status     list the lab's containers
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+if [ "$(id -u)" != 0 ]; then exec sudo -E "$0" "$@"; fi
+
+N=${LAB_NODES:-3}
+NET=${LAB_NETWORK:-gpuforge-lab}
+PREFIX=${LAB_PREFIX:-gpuforge-lab}
+SUBNET=${LAB_SUBNET:-10.77.0}          # /24; node i gets .(10+i), the gateway .1
+DOMAIN=${LAB_DOMAIN:-lab.gpuforge.test}
+state="$repo/.lab"
+inv="$repo/inventories/lab"
+log() { echo "[lab] $*" >&2; }
+
+if ! [[ "$N" =~ ^[1-8]$ ]]; then echo "LAB_NODES must be 1..8, got '$N'" >&2; exit 2; fi
+
+node_names() { local i; for ((i = 0; i < N; i++)); do echo "node$i"; done; }
+
+up() {
+  bash "$repo/lab/host-prep.sh"
+  local image; image=$(bash "$repo/lab/image.sh")
+  mkdir -p "$state/ssh"; chmod 0700 "$state" "$state/ssh"
+  [ -f "$state/ssh/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "gpuforge-lab-controller" -f "$state/ssh/id_ed25519"
+  podman network exists "$NET" || podman network create --subnet "$SUBNET.0/24" --gateway "$SUBNET.1" \
+    --label gpuforge-lab=1 "$NET" >/dev/null
+  local i name ip
+  for ((i = 0; i < N; i++)); do
+    name="$PREFIX-node$i"; ip="$SUBNET.$((10 + i))"
+    if podman container exists "$name"; then
+      [ "$(podman inspect -f '{{.State.Running}}' "$name")" = true ] || podman start "$name" >/dev/null
+      continue
+    fi
+    log "starting node$i ($ip)"
+    # --no-hosts: /etc/hosts is the node's own file (as on a server), not podman's bind mount.
+    podman run -d --name "$name" --hostname "node$i" --label gpuforge-lab=1 \
+      --network "$NET" --ip "$ip" --no-hosts --systemd=always \
+      --cap-add AUDIT_WRITE,NET_RAW,SYS_PTRACE,SYS_ADMIN "$image" >/dev/null
+    # What the Debian installer and most rental images leave behind: the hostname on 127.0.1.1.
+    podman exec "$name" sh -c "printf '127.0.0.1\tlocalhost\n127.0.1.1\tnode$i\n\n::1\tlocalhost ip6-localhost ip6-loopback\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n' > /etc/hosts"
+    podman exec -i "$name" sh -c 'install -d -m 0700 -o labadmin -g labadmin ~labadmin/.ssh && cat > ~labadmin/.ssh/authorized_keys && chown labadmin:labadmin ~labadmin/.ssh/authorized_keys && chmod 0600 ~labadmin/.ssh/authorized_keys' < "$state/ssh/id_ed25519.pub"
+  done
+  # Host keys come from the node itself (podman exec), never from a trust-on-first-use scan.
+  : > "$state/ssh/known_hosts.new"
+  for ((i = 0; i < N; i++)); do
+    name="$PREFIX-node$i"; ip="$SUBNET.$((10 + i))"
+    local t=0
+    until podman exec "$name" systemctl is-active -q ssh 2>/dev/null; do
+      t=$((t + 1)); [ $t -lt 120 ] || { log "node$i: sshd did not start"; podman exec "$name" systemctl status ssh >&2 || true; exit 1; }
+      sleep 0.5
+    done
+    podman exec "$name" sh -c 'cat /etc/ssh/ssh_host_*_key.pub' | awk -v h="node$i,$ip" '{print h" "$1" "$2}' >> "$state/ssh/known_hosts.new"
+  done
+  mv "$state/ssh/known_hosts.new" "$state/ssh/known_hosts"
+  write_inventory
+  chown -R "${SUDO_UID:-0}:${SUDO_GID:-0}" "$state" "$inv/hosts.yml" "$inv/group_vars/all/lab_connection.yml" 2>/dev/null || true
+  log "$N nodes up; inventory: inventories/lab"
+}
+
+write_inventory() {
+  mkdir -p "$inv/group_vars/all"
+  {
+    echo "# Written by lab/lab.sh up: the lab's $N nodes. Regenerated on every 'up'."
+    echo "all:"
+    echo "  children:"
+    echo "    cluster:"
+    echo "      children:"
+    echo "        head:"
+    echo "          hosts:"
+    echo "            node0: {ansible_host: $SUBNET.10, cluster_ip: $SUBNET.10}"
+    if [ "$N" -gt 1 ]; then
+      echo "        compute:"
+      echo "          hosts:"
+      local i
+      for ((i = 1; i < N; i++)); do
+        echo "            node$i: {ansible_host: $SUBNET.$((10 + i)), cluster_ip: $SUBNET.$((10 + i))}"
+      done
+    fi
+  } > "$inv/hosts.yml"
+  cat > "$inv/group_vars/all/lab_connection.yml" <<YML
+# Written by lab/lab.sh up: how the controller (this machine) reaches the lab nodes.
+# Host keys were read from each node and written to known_hosts; checking stays on.
+ansible_user: labadmin
+ansible_become: true
+ansible_ssh_private_key_file: $state/ssh/id_ed25519
+ansible_ssh_common_args: -o UserKnownHostsFile=$state/ssh/known_hosts -o StrictHostKeyChecking=yes
+cluster_hosts_domain: $DOMAIN
+YML
+}
+
+down() {
+  local c
+  for c in $(podman ps -a --filter label=gpuforge-lab=1 --format '{{.Names}}'); do
+    log "removing $c"; podman rm -f -t 2 "$c" >/dev/null
+  done
+  podman network exists "$NET" && podman network rm "$NET" >/dev/null || true
+  rm -rf "$state" "$inv/hosts.yml" "$inv/group_vars/all/lab_connection.yml" "$repo/.cache/facts"
+  log "lab removed (the base image stays cached: podman rmi localhost/gpuforge-lab:latest to drop it)"
+}
+
+converge() {
+  "$repo/.venv/bin/python" "$repo/lab/labctl.py" --inventory "$inv" "$@"
+}
+
+case "${1:-all}" in
+  all) up; converge ;;
+  up) up ;;
+  converge) shift; converge "$@" ;;
+  down) down ;;
+  status) podman ps -a --filter label=gpuforge-lab=1 ;;
+  *) echo "usage: $0 [all|up|converge|down|status]" >&2; exit 2 ;;
+esac

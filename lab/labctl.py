@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Run the lab's playbooks through ansible-runner and print a short report.
+
+The event stream gives per-task timings, changed counts and failures without scraping
+ansible-playbook's text. Used by ``lab/lab.sh converge`` and by scripts/benchmark.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ansible_runner
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class PlaybookRun:
+    playbook: str
+    rc: int
+    status: str
+    wall_s: float
+    stats: dict
+    tasks: list = field(default_factory=list)  # (duration_s, task, host, status)
+    failures: list = field(default_factory=list)  # (host, task, msg)
+    verified: list = field(default_factory=list)  # task names that passed on every host
+
+    @property
+    def changed(self) -> int:
+        return sum((self.stats.get("changed") or {}).values())
+
+    @property
+    def failed(self) -> int:
+        return sum((self.stats.get("failures") or {}).values()) + sum(
+            (self.stats.get("dark") or {}).values()
+        )
+
+
+def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
+                 tags: str | None = None, quiet: bool = True) -> PlaybookRun:
+    """Run one playbook of this repo with ansible-runner; return what its events said."""
+    pdd = REPO / ".lab" / "runner"
+    if pdd.exists():
+        shutil.rmtree(pdd)
+    pdd.mkdir(parents=True)
+    tasks: list = []
+    failures: list = []
+    per_task: dict[str, set] = {}
+
+    def on_event(ev: dict) -> bool:
+        data = ev.get("event_data") or {}
+        kind = ev.get("event", "")
+        if kind in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable"):
+            task = data.get("task", "?")
+            host = data.get("host", "?")
+            dur = float(data.get("duration") or 0.0)
+            res = data.get("res") or {}
+            status = "changed" if res.get("changed") else kind.rsplit("_", 1)[-1]
+            tasks.append((dur, task, host, status))
+            per_task.setdefault(task, set()).add(status)
+            if kind != "runner_on_ok" and not data.get("ignore_errors"):
+                failures.append((host, task, res.get("msg") or res.get("stderr") or ""))
+        return True
+
+    env = {
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+    start = time.monotonic()
+    r = ansible_runner.run(
+        private_data_dir=str(pdd),
+        project_dir=str(REPO),
+        playbook=str(REPO / "playbooks" / playbook),
+        inventory=str(inventory.resolve()),
+        extravars=extravars or {},
+        tags=tags,
+        envvars=env,
+        event_handler=on_event,
+        quiet=quiet,
+    )
+    wall = time.monotonic() - start
+    verified = [t for t, st in per_task.items() if st <= {"ok"}]
+    return PlaybookRun(playbook, r.rc, r.status, wall, r.stats or {}, tasks, failures, verified)
+
+
+def summary_line(run: PlaybookRun) -> str:
+    hosts = sorted((run.stats.get("processed") or {}).keys())
+    return (f"{run.playbook:<28} {run.status:<10} hosts={len(hosts)} "
+            f"changed={run.changed:<4} failed={run.failed:<2} wall={run.wall_s:6.1f}s")
+
+
+def report(runs: list[PlaybookRun], inventory: Path) -> str:
+    lines = ["", "=" * 78, "gpuforge lab report", "=" * 78]
+    hosts: set = set()
+    for r in runs:
+        hosts |= set((r.stats.get("processed") or {}).keys())
+    lines.append(f"inventory : {inventory}")
+    lines.append(f"nodes     : {', '.join(sorted(hosts))}")
+    lines.append("")
+    for r in runs:
+        lines.append(summary_line(r))
+    for r in runs:
+        if r.playbook.startswith("site") and r.tasks:
+            lines.append("")
+            lines.append(f"slowest tasks of {r.playbook} (first run):")
+            for dur, task, host, status in sorted(r.tasks, reverse=True)[:5]:
+                lines.append(f"  {dur:6.1f}s  {host:<8} {status:<8} {task}")
+            break
+    val = [r for r in runs if r.playbook.startswith("validate")]
+    if val:
+        lines.append("")
+        lines.append("verified (passed on every host it ran on):")
+        for t in val[-1].verified:
+            if not t.lower().startswith(("gathering facts", "read ", "collect ")):
+                lines.append(f"  ok  {t}")
+    fails = [f for r in runs for f in r.failures]
+    if fails:
+        lines.append("")
+        lines.append("FAILURES:")
+        for host, task, msg in fails[:20]:
+            lines.append(f"  {host}: {task}: {str(msg)[:300]}")
+    lines.append("=" * 78)
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--inventory", type=Path, default=REPO / "inventories" / "lab")
+    ap.add_argument("--no-rerun", action="store_true",
+                    help="skip the second site.yml run that proves changed=0")
+    ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    ap.add_argument("--verbose", action="store_true", help="show ansible-playbook output")
+    args = ap.parse_args(argv)
+    quiet = not args.verbose
+    runs = []
+    print("[lab] site.yml (converge)", file=sys.stderr, flush=True)
+    runs.append(run_playbook("site.yml", args.inventory, quiet=quiet))
+    if runs[-1].rc == 0 and not args.no_rerun:
+        print("[lab] site.yml again (must change nothing)", file=sys.stderr, flush=True)
+        rerun = run_playbook("site.yml", args.inventory, quiet=quiet)
+        rerun.playbook = "site.yml (re-run)"
+        runs.append(rerun)
+    if all(r.rc == 0 for r in runs):
+        print("[lab] validate.yml", file=sys.stderr, flush=True)
+        runs.append(run_playbook("validate.yml", args.inventory, quiet=quiet))
+    print(report(runs, args.inventory))
+    if args.json:
+        args.json.write_text(json.dumps([
+            {"playbook": r.playbook, "rc": r.rc, "wall_s": round(r.wall_s, 2),
+             "changed": r.changed, "failed": r.failed} for r in runs], indent=2))
+    ok = all(r.rc == 0 for r in runs)
+    rerun = [r for r in runs if r.playbook.endswith("(re-run)")]
+    if rerun and rerun[0].changed:
+        changed = sorted({(t, h) for _, t, h, s in rerun[0].tasks if s == "changed"})
+        print(f"[lab] NOT IDEMPOTENT: the re-run changed {changed}", file=sys.stderr)
+        ok = False
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    os.chdir(REPO)
+    sys.exit(main())
