@@ -1,0 +1,111 @@
+# Copyright: (c) 2025, gpuforge.cluster maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Parser for the output of nccl-tests (all_reduce_perf, all_gather_perf, sendrecv_perf, ...)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.common import (
+    ParseError,
+    check_text,
+    first_content_line,
+)
+
+_PREFIX = re.compile(r"^\s*(\[\d+,\d+\]<std(?:out|err)>:|\[1,\d+\]:)\s?")
+_RANK = re.compile(r"^#\s*Rank\s+(\d+)\s+(?:Group\s+\d+\s+)?Pid\s+\d+\s+on\s+(\S+)\s+device\s+(\d+)\s+\[[^\]]*\]\s+(.*?)\s*$")
+_VIA = re.compile(r"NCCL INFO .*? via (\S+)")
+_AVG = re.compile(r"^#\s*Avg bus bandwidth\s*:\s*([-\d.eE+]+|nan|N/A)")
+_OOB = re.compile(r"^#\s*Out of bounds values\s*:\s*(\d+)")
+_FLOAT = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
+_TYPES = {"int8", "uint8", "int32", "uint32", "int64", "uint64", "half", "float", "double", "bfloat16",
+          "fp8_e4m3", "fp8_e5m2", "int", "char"}
+
+
+def _f(value: str) -> float | None:
+    return float(value) if _FLOAT.match(value) else None
+
+
+def _wrong(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+def parse_nccl_tests(text: str) -> dict[str, Any]:
+    """Parse one nccl-tests run (old ``error`` and new ``#wrong`` layouts, with or without root)."""
+    text = check_text(text)
+    rows: list[dict[str, Any]] = []
+    ranks: list[dict[str, Any]] = []
+    transports: list[str] = []
+    columns: list[str] | None = None
+    avg = None
+    oob = None
+    for number, raw in enumerate(text.split("\n"), 1):
+        line = _PREFIX.sub("", raw).strip()
+        if not line:
+            continue
+        if "NCCL INFO" in line:
+            match = _VIA.search(line)
+            if match and match.group(1) not in transports:
+                transports.append(match.group(1))
+            continue
+        if line.startswith("#"):
+            match = _RANK.match(line)
+            if match:
+                ranks.append({"rank": int(match.group(1)), "host": match.group(2),
+                              "device": int(match.group(3)), "name": match.group(4)})
+                continue
+            match = _AVG.match(line)
+            if match:
+                avg = _f(match.group(1))
+                continue
+            match = _OOB.match(line)
+            if match:
+                oob = int(match.group(1))
+                continue
+            tokens = line.lstrip("#").split()
+            if tokens[:2] == ["size", "count"]:
+                columns = tokens
+            continue
+        fields = line.split()
+        if columns is None or len(fields) < 8 or not fields[0].isdigit() or not fields[1].isdigit():
+            continue
+        has_redop = "redop" in columns
+        has_root = "root" in columns
+        idx = 2
+        dtype = fields[idx] if fields[idx] in _TYPES or not _FLOAT.match(fields[idx]) else None
+        idx += 1
+        redop = None
+        if has_redop:
+            redop = fields[idx]
+            idx += 1
+        root = None
+        if has_root:
+            root = int(fields[idx]) if re.match(r"^-?\d+$", fields[idx]) else None
+            idx += 1
+        rest = fields[idx:]
+        if len(rest) < 8:
+            continue
+        old_layout = "error" in columns
+        row = {
+            "size_bytes": int(fields[0]), "count": int(fields[1]), "type": dtype, "redop": redop, "root": root,
+            "oop_time_us": _f(rest[0]), "oop_algbw_gbps": _f(rest[1]), "oop_busbw_gbps": _f(rest[2]),
+            "oop_wrong": None if old_layout else _wrong(rest[3]),
+            "ip_time_us": _f(rest[4]), "ip_algbw_gbps": _f(rest[5]), "ip_busbw_gbps": _f(rest[6]),
+            "ip_wrong": None if old_layout else _wrong(rest[7]),
+        }
+        if old_layout:
+            row["oop_error"] = _f(rest[3])
+            row["ip_error"] = _f(rest[7])
+        rows.append(row)
+    if not rows:
+        number, line = first_content_line(text)
+        raise ParseError("no complete nccl-tests result row found", number or 1, line)
+    return {
+        "rows": rows,
+        "avg_busbw_gbps": avg,
+        "wrong_total": sum((r["oop_wrong"] or 0) + (r["ip_wrong"] or 0) for r in rows),
+        "out_of_bounds": oob,
+        "ranks": ranks,
+        "transports": transports,
+    }

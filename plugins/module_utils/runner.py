@@ -1,0 +1,43 @@
+# Copyright: (c) 2025, gpuforge.cluster maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run a hardware tool the same way from every module: C locale, clear message when it is missing."""
+
+
+
+C_LOCALE = {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}
+
+
+def find_tool(module, executable, package_hint=None):
+    """Absolute path of ``executable`` (a name on PATH or a path), or fail_json saying what to install."""
+    path = module.get_bin_path(executable, required=False)
+    if path is None:
+        hint = f" (install {package_hint})" if package_hint else ""
+        module.fail_json(msg=f"{executable} was not found on the PATH of {_hostname()}{hint}",
+                         reason="tool_not_found", executable=executable)
+    return path
+
+
+def run_tool(module, executable, args, package_hint=None):
+    """Run ``executable args...`` with LC_ALL=C; returns (rc, stdout, stderr, argv)."""
+    argv = [find_tool(module, executable, package_hint)] + list(args)
+    rc, out, err = module.run_command(argv, environ_update=dict(C_LOCALE))
+    return rc, out, err, argv
+
+
+def read_source(module, output, src):
+    """Text given as ``output`` or read from the ``src`` path on the managed host; None when neither."""
+    if output is not None:
+        return output
+    if src is not None:
+        try:
+            with open(src, "rb") as handle:
+                return handle.read().decode("utf-8", "replace")
+        except OSError as exc:
+            module.fail_json(msg=f"cannot read {src}: {exc}")
+    return None
+
+
+def _hostname():
+    import socket
+
+    return socket.gethostname() or "this host"

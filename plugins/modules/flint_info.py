@@ -1,0 +1,128 @@
+# Copyright: (c) 2025, gpuforge.cluster maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: flint_info
+short_description: Query ConnectX and switch firmware with C(flint) or C(mstflint)
+version_added: 0.1.0
+description:
+  - Runs C(flint -d DEVICE query) (or C(query full)); falls back to C(mstflint) when MFT's flint is
+    absent. Returns FW version, the running version when a burned image is pending, PSID, GUIDs/MACs and
+    ROM info. It only queries; this module never burns.
+author:
+  - gpuforge.cluster maintainers (@gpuforge)
+notes:
+  - Read-only; supports check mode. The tool runs with C(LC_ALL=C).
+options:
+  device:
+    description:
+      - Device for C(-d), for example C(/dev/mst/mt4099_pci_cr0), a PCI address C(41:00.0), C(mlx5_0) or
+        an in-band switch C(lid-5).
+      - Required unless O(output) or O(src) is given.
+    type: str
+  full:
+    description: Run C(query full) instead of C(query).
+    type: bool
+    default: false
+  output:
+    description: Text of a flint query to parse instead of running the tool.
+    type: str
+  src:
+    description: Path on the managed host of a file with flint query output to parse instead.
+    type: path
+  executable:
+    description:
+      - Name or path of the tool. Default is C(flint), then C(mstflint) when flint is not installed.
+    type: str
+"""
+
+EXAMPLES = r"""
+- name: Query the HCA firmware
+  gpuforge.cluster.flint_info:
+    device: /dev/mst/mt4099_pci_cr0
+  register: __fw
+
+- name: A burned image waits for a reboot
+  ansible.builtin.debug:
+    msg: "pending {{ __fw.firmware.fw_version }}, running {{ __fw.firmware.running_fw_version }}"
+  when: __fw.firmware.running_fw_version is not none
+"""
+
+RETURN = r"""
+firmware:
+  description: Parsed query; key reference in docs/facts.md.
+  returned: success
+  type: dict
+  sample:
+    image_type: FS2
+    fw_version: 2.42.5000
+    running_fw_version: 2.35.5100
+    psid: MT_1170110023
+    device_id: "4099"
+    product_version: 02.42.50.00
+    base_guid: ffffffffffffffff
+    base_mac: e41d2ddd7850
+    security_attributes: null
+    rom_info:
+      - type=PXE version=3.4.752
+pending_reboot:
+  description: True when flint shows a running version different from the burned one.
+  returned: success
+  type: bool
+  sample: true
+reason:
+  description: On failure, the kind of flint error (cr_access, no_device, permission, unsupported_device, unknown).
+  returned: failure
+  type: str
+  sample: cr_access
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.common import (
+    ParseError,
+)
+from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.flint import (
+    FlintError,
+    parse_flint_query,
+)
+from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import (
+    read_source,
+    run_tool,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "device": {"type": "str"},
+            "full": {"type": "bool", "default": False},
+            "output": {"type": "str"},
+            "src": {"type": "path"},
+            "executable": {"type": "str"},
+        },
+        mutually_exclusive=[("output", "src")],
+        required_one_of=[("device", "output", "src")],
+        supports_check_mode=True,
+    )
+    p = module.params
+    text = read_source(module, p["output"], p["src"])
+    if text is None:
+        executable = p["executable"]
+        if executable is None:
+            executable = "flint" if module.get_bin_path("flint") else "mstflint"
+        args = ["-d", p["device"], "query"] + (["full"] if p["full"] else [])
+        _rc, out, err, _argv = run_tool(module, executable, args, "mstflint or NVIDIA MFT")
+        text = out + ("\n" + err if err else "")
+    try:
+        info = parse_flint_query(text)
+    except FlintError as exc:
+        module.fail_json(msg=str(exc), reason=exc.reason)
+    except ParseError as exc:
+        module.fail_json(msg=f"cannot parse flint output: {exc}", reason="parse_error")
+    pending = info["running_fw_version"] is not None and info["running_fw_version"] != info["fw_version"]
+    module.exit_json(changed=False, firmware=info, pending_reboot=pending)
+
+
+if __name__ == "__main__":
+    main()

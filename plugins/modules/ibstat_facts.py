@@ -1,0 +1,111 @@
+# Copyright: (c) 2025, gpuforge.cluster maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: ibstat_facts
+short_description: Gather InfiniBand/RoCE adapter facts from C(ibstat)
+version_added: 0.1.0
+description:
+  - Runs C(ibstat) (infiniband-diags) and sets C(ansible_facts['ibstat']), one entry per CA with its
+    ports, link rate in Gb/s (C(rate_note) keeps C(FDR10) and the like), state and link layer.
+  - When ibstat fails on one device after printing others, what was read is returned and the error lines
+    are listed under C(errors).
+author:
+  - gpuforge.cluster maintainers (@gpuforge)
+notes:
+  - Read-only; supports check mode. The tool runs with C(LC_ALL=C).
+options:
+  output:
+    description: Text of C(ibstat) to parse instead of running the tool.
+    type: str
+  src:
+    description: Path on the managed host of a file with C(ibstat) output to parse instead.
+    type: path
+  executable:
+    description: Name or path of the ibstat binary.
+    type: str
+    default: ibstat
+"""
+
+EXAMPLES = r"""
+- name: Gather InfiniBand facts
+  gpuforge.cluster.ibstat_facts:
+
+- name: Every IB port links at FDR (56 Gb/s), not FDR10
+  ansible.builtin.assert:
+    that: item.value.ports['1'].rate == 56
+  loop: "{{ ansible_facts['ibstat'] | dict2items | rejectattr('key', 'eq', 'errors') }}"
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts set on the host.
+  returned: always
+  type: complex
+  contains:
+    ibstat:
+      description: CA name to CA facts; port numbers are the keys of C(ports). Key reference in docs/facts.md.
+      returned: always
+      type: dict
+      sample:
+        mlx5_0:
+          type: MT4125
+          num_ports: 1
+          firmware_version: 22.32.2004
+          hardware_version: "0"
+          node_guid: "0x0c42a103001dd12a"
+          system_image_guid: "0x0c42a103001dd12a"
+          ports:
+            "1":
+              state: Active
+              physical_state: LinkUp
+              rate: 100
+              rate_note: null
+              base_lid: 0
+              lmc: 0
+              sm_lid: 0
+              capability_mask: "0x00010000"
+              port_guid: "0x0e42a1fffe1dd12a"
+              link_layer: Ethernet
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.common import (
+    ParseError,
+)
+from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.ibstat import (
+    parse_ibstat,
+)
+from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import (
+    read_source,
+    run_tool,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "output": {"type": "str"},
+            "src": {"type": "path"},
+            "executable": {"type": "str", "default": "ibstat"},
+        },
+        mutually_exclusive=[("output", "src")],
+        supports_check_mode=True,
+    )
+    p = module.params
+    text = read_source(module, p["output"], p["src"])
+    if text is None:
+        rc, out, err, _argv = run_tool(module, p["executable"], [], "infiniband-diags")
+        text = out + ("\n" + err if err else "")
+        if rc != 0 and not out.strip():
+            module.exit_json(changed=False, ansible_facts={"ibstat": {"errors": [err.strip() or f"rc={rc}"]}})
+    try:
+        facts = parse_ibstat(text)
+    except ParseError as exc:
+        module.fail_json(msg=f"cannot parse ibstat output: {exc}")
+    module.exit_json(changed=False, ansible_facts={"ibstat": facts})
+
+
+if __name__ == "__main__":
+    main()

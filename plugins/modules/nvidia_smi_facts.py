@@ -1,0 +1,153 @@
+# Copyright: (c) 2025, gpuforge.cluster maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: nvidia_smi_facts
+short_description: Gather NVIDIA GPU facts from C(nvidia-smi -q -x)
+version_added: 0.1.0
+description:
+  - Runs C(nvidia-smi -q -x) with C(LC_ALL=C) and sets C(ansible_facts['nvidia_smi']) with the driver
+    version, the CUDA version the driver supports and one entry per GPU.
+  - Fields that nvidia-smi prints as C(N/A), or that the driver's XML schema lacks, are C(null).
+  - With O(topology=true) it also parses C(nvidia-smi topo -m).
+  - Read-only; supports check mode.
+author:
+  - gpuforge.cluster maintainers (@gpuforge)
+options:
+  output:
+    description:
+      - Text of C(nvidia-smi -q -x) to parse instead of running the tool.
+    type: str
+  src:
+    description:
+      - Path on the managed host of a file holding C(nvidia-smi -q -x) output to parse instead of running
+        the tool.
+    type: path
+  executable:
+    description:
+      - Name or path of the nvidia-smi binary.
+    type: str
+    default: nvidia-smi
+  topology:
+    description:
+      - Also run C(nvidia-smi topo -m) and return the link matrix under C(ansible_facts['nvidia_smi']['topology']).
+      - Ignored when O(output) or O(src) is given.
+    type: bool
+    default: false
+  fail_on_error:
+    description:
+      - When nvidia-smi reports an error (no driver, no devices, version mismatch, GPU lost) fail the task.
+      - When V(false), return the facts with an empty C(gpus) list and the error under C(error).
+    type: bool
+    default: true
+extends_documentation_fragment: []
+attributes: {}
+notes:
+  - Supports C(check_mode); the module never changes the host.
+seealso:
+  - module: gpuforge.cluster.ibstat_facts
+"""
+
+EXAMPLES = r"""
+- name: Gather GPU facts
+  gpuforge.cluster.nvidia_smi_facts:
+
+- name: Every GPU reports the pinned driver
+  ansible.builtin.assert:
+    that: ansible_facts['nvidia_smi']['driver_version'] is version('580', '>=')
+
+- name: Parse a recorded output instead of running nvidia-smi
+  gpuforge.cluster.nvidia_smi_facts:
+    src: /tmp/nvidia-smi-q-x.xml
+
+- name: Gather facts without failing on hosts that have no driver yet
+  gpuforge.cluster.nvidia_smi_facts:
+    fail_on_error: false
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts set on the host.
+  returned: always
+  type: complex
+  contains:
+    nvidia_smi:
+      description: Parsed C(nvidia-smi -q -x); key reference in docs/facts.md.
+      returned: always
+      type: dict
+      sample:
+        driver_version: "580.95.05"
+        cuda_version: "13.0"
+        attached_gpus: 1
+        error: null
+        gpus:
+          - index: 0
+            minor_number: 0
+            uuid: GPU-d3da8716-eaab-75db-efc1-60e88e1cd55e
+            name: Tesla P100-PCIE-16GB
+            pci_bus_id: "00000000:00:04.0"
+            serial: "0324217145110"
+            vbios_version: 86.00.52.00.02
+            memory_total_mib: 16384
+            persistence_mode: false
+            mig_mode: null
+            ecc_mode: true
+            temperature_c: 38
+            power_limit_w: 250.0
+            architecture: Pascal
+            driver_model: null
+            mig_devices: []
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.common import (
+    ParseError,
+)
+from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.nvidia_smi import (
+    NvidiaSmiError,
+    parse_query_xml,
+    parse_topo_matrix,
+)
+from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import (
+    read_source,
+    run_tool,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "output": {"type": "str"},
+            "src": {"type": "path"},
+            "executable": {"type": "str", "default": "nvidia-smi"},
+            "topology": {"type": "bool", "default": False},
+            "fail_on_error": {"type": "bool", "default": True},
+        },
+        mutually_exclusive=[("output", "src")],
+        supports_check_mode=True,
+    )
+    p = module.params
+    text = read_source(module, p["output"], p["src"])
+    ran = text is None
+    if ran:
+        rc, out, err, _argv = run_tool(module, p["executable"], ["-q", "-x"], "the NVIDIA driver utilities")
+        text = out if rc == 0 else (out + "\n" + err)
+    try:
+        facts = parse_query_xml(text)
+        facts["error"] = None
+        if ran and p["topology"]:
+            rc, out, err, _argv = run_tool(module, p["executable"], ["topo", "-m"])
+            facts["topology"] = parse_topo_matrix(out if rc == 0 else out + "\n" + err)
+    except NvidiaSmiError as exc:
+        if p["fail_on_error"]:
+            module.fail_json(msg=str(exc), reason=exc.reason)
+        facts = {"driver_version": None, "cuda_version": None, "attached_gpus": 0, "gpus": [],
+                     "error": {"reason": exc.reason, "msg": str(exc)}}
+    except ParseError as exc:
+        module.fail_json(msg=f"cannot parse nvidia-smi output: {exc}", reason="parse_error")
+    module.exit_json(changed=False, ansible_facts={"nvidia_smi": facts})
+
+
+if __name__ == "__main__":
+    main()
