@@ -17,8 +17,9 @@ NET=${LAB_NETWORK:-gpuforge-lab}
 PREFIX=${LAB_PREFIX:-gpuforge-lab}
 SUBNET=${LAB_SUBNET:-10.77.0}          # /24; node i gets .(10+i), the gateway .1
 DOMAIN=${LAB_DOMAIN:-lab.gpuforge.test}
-state="$repo/.lab"
-inv="$repo/inventories/lab"
+state="$repo/.lab/$PREFIX"
+# The default lab writes the embedded inventory; others (the tests' lab) keep theirs in .lab/.
+if [ "$PREFIX" = gpuforge-lab ]; then inv=${LAB_INVENTORY:-$repo/inventories/lab}; else inv=${LAB_INVENTORY:-$state/inventory}; fi
 log() { echo "[lab] $*" >&2; }
 
 if ! [[ "$N" =~ ^[1-8]$ ]]; then echo "LAB_NODES must be 1..8, got '$N'" >&2; exit 2; fi
@@ -28,10 +29,10 @@ node_names() { local i; for ((i = 0; i < N; i++)); do echo "node$i"; done; }
 up() {
   bash "$repo/lab/host-prep.sh"
   local image; image=$(bash "$repo/lab/image.sh")
-  mkdir -p "$state/ssh"; chmod 0700 "$state" "$state/ssh"
+  mkdir -p "$state/ssh" "$state/cp"; chmod 0700 "$repo/.lab" "$state" "$state/ssh" "$state/cp"
   [ -f "$state/ssh/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "gpuforge-lab-controller" -f "$state/ssh/id_ed25519"
   podman network exists "$NET" || podman network create --subnet "$SUBNET.0/24" --gateway "$SUBNET.1" \
-    --label gpuforge-lab=1 "$NET" >/dev/null
+    --label gpuforge-lab="$PREFIX" "$NET" >/dev/null
   local i name ip
   for ((i = 0; i < N; i++)); do
     name="$PREFIX-node$i"; ip="$SUBNET.$((10 + i))"
@@ -41,7 +42,7 @@ up() {
     fi
     log "starting node$i ($ip)"
     # --no-hosts: /etc/hosts is the node's own file (as on a server), not podman's bind mount.
-    podman run -d --name "$name" --hostname "node$i" --label gpuforge-lab=1 \
+    podman run -d --name "$name" --hostname "node$i" --label gpuforge-lab="$PREFIX" \
       --network "$NET" --ip "$ip" --no-hosts --systemd=always \
       --cap-add AUDIT_WRITE,NET_RAW,SYS_PTRACE,SYS_ADMIN "$image" >/dev/null
     # What the Debian installer and most rental images leave behind: the hostname on 127.0.1.1.
@@ -61,12 +62,16 @@ up() {
   done
   mv "$state/ssh/known_hosts.new" "$state/ssh/known_hosts"
   write_inventory
-  chown -R "${SUDO_UID:-0}:${SUDO_GID:-0}" "$state" "$inv/hosts.yml" "$inv/group_vars/all/lab_connection.yml" 2>/dev/null || true
-  log "$N nodes up; inventory: inventories/lab"
+  chown -R "${SUDO_UID:-0}:${SUDO_GID:-0}" "$repo/.lab" "$inv" 2>/dev/null || true
+  log "$N nodes up; inventory: ${inv#$repo/}"
 }
 
 write_inventory() {
   mkdir -p "$inv/group_vars/all"
+  # Another lab's inventory shares the embedded lab's cluster settings.
+  if [ "$inv" != "$repo/inventories/lab" ]; then
+    ln -sfn "$repo/inventories/lab/group_vars/all/main.yml" "$inv/group_vars/all/main.yml"
+  fi
   {
     echo "# Written by lab/lab.sh up: the lab's $N nodes. Regenerated on every 'up'."
     echo "all:"
@@ -92,17 +97,19 @@ ansible_user: labadmin
 ansible_become: true
 ansible_ssh_private_key_file: $state/ssh/id_ed25519
 ansible_ssh_common_args: -o UserKnownHostsFile=$state/ssh/known_hosts -o StrictHostKeyChecking=yes
+ansible_control_path_dir: $state/cp
 cluster_hosts_domain: $DOMAIN
 YML
 }
 
 down() {
   local c
-  for c in $(podman ps -a --filter label=gpuforge-lab=1 --format '{{.Names}}'); do
+  for c in $(podman ps -a --filter label=gpuforge-lab="$PREFIX" --format '{{.Names}}'); do
     log "removing $c"; podman rm -f -t 2 "$c" >/dev/null
   done
   podman network exists "$NET" && podman network rm "$NET" >/dev/null || true
   rm -rf "$state" "$inv/hosts.yml" "$inv/group_vars/all/lab_connection.yml" "$repo/.cache/facts"
+  rmdir "$repo/.lab" 2>/dev/null || true
   log "lab removed (the base image stays cached: podman rmi localhost/gpuforge-lab:latest to drop it)"
 }
 
@@ -115,6 +122,6 @@ case "${1:-all}" in
   up) up ;;
   converge) shift; converge "$@" ;;
   down) down ;;
-  status) podman ps -a --filter label=gpuforge-lab=1 ;;
+  status) podman ps -a --filter label=gpuforge-lab="$PREFIX" ;;
   *) echo "usage: $0 [all|up|converge|down|status]" >&2; exit 2 ;;
 esac

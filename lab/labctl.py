@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,15 +45,15 @@ class PlaybookRun:
 
 
 def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
-                 tags: str | None = None, quiet: bool = True) -> PlaybookRun:
+                 tags: str | None = None, quiet: bool = True, check: bool = False,
+                 fact_cache: Path | None = None) -> PlaybookRun:
     """Run one playbook of this repo with ansible-runner; return what its events said."""
-    pdd = REPO / ".lab" / "runner"
-    if pdd.exists():
-        shutil.rmtree(pdd)
-    pdd.mkdir(parents=True)
+    (REPO / ".lab").mkdir(exist_ok=True)
+    pdd = Path(tempfile.mkdtemp(prefix="runner-", dir=REPO / ".lab"))
     tasks: list = []
     failures: list = []
     per_task: dict[str, set] = {}
+    verify_tasks: dict[str, None] = {}  # insertion-ordered names of tasks from verify.yml files
 
     def on_event(ev: dict) -> bool:
         data = ev.get("event_data") or {}
@@ -65,14 +66,20 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
             status = "changed" if res.get("changed") else kind.rsplit("_", 1)[-1]
             tasks.append((dur, task, host, status))
             per_task.setdefault(task, set()).add(status)
+            if "/tasks/verify.yml" in (data.get("task_path") or ""):
+                verify_tasks.setdefault(task, None)
             if kind != "runner_on_ok" and not data.get("ignore_errors"):
                 failures.append((host, task, res.get("msg") or res.get("stderr") or ""))
         return True
 
+    venv_bin = str(Path(sys.executable).parent)
     env = {
+        "PATH": venv_bin + os.pathsep + os.environ.get("PATH", ""),
         "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
         "ANSIBLE_FORCE_COLOR": "0",
     }
+    if fact_cache is not None:
+        env["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(fact_cache)
     start = time.monotonic()
     r = ansible_runner.run(
         private_data_dir=str(pdd),
@@ -81,12 +88,14 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
         inventory=str(inventory.resolve()),
         extravars=extravars or {},
         tags=tags,
+        cmdline="--check --diff" if check else None,
         envvars=env,
         event_handler=on_event,
         quiet=quiet,
     )
     wall = time.monotonic() - start
-    verified = [t for t, st in per_task.items() if st <= {"ok"}]
+    shutil.rmtree(pdd, ignore_errors=True)
+    verified = [t for t in verify_tasks if per_task[t] <= {"ok"}]
     return PlaybookRun(playbook, r.rc, r.status, wall, r.stats or {}, tasks, failures, verified)
 
 
@@ -118,8 +127,7 @@ def report(runs: list[PlaybookRun], inventory: Path) -> str:
         lines.append("")
         lines.append("verified (passed on every host it ran on):")
         for t in val[-1].verified:
-            if not t.lower().startswith(("gathering facts", "read ", "collect ")):
-                lines.append(f"  ok  {t}")
+            lines.append(f"  ok  {t}")
     fails = [f for r in runs for f in r.failures]
     if fails:
         lines.append("")
@@ -158,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     ok = all(r.rc == 0 for r in runs)
     rerun = [r for r in runs if r.playbook.endswith("(re-run)")]
     if rerun and rerun[0].changed:
-        changed = sorted({(t, h) for _, t, h, s in rerun[0].tasks if s == "changed"})
+        changed = sorted({(task[1], task[2]) for task in rerun[0].tasks if task[3] == "changed"})
         print(f"[lab] NOT IDEMPOTENT: the re-run changed {changed}", file=sys.stderr)
         ok = False
     return 0 if ok else 1

@@ -2,7 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 
-
 from ansible.errors import AnsibleFilterError
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.slurm import (
     hostlist_compress as _compress,

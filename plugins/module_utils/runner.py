@@ -3,7 +3,6 @@
 """Run a hardware tool the same way from every module: C locale, clear message when it is missing."""
 
 
-
 C_LOCALE = {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}
 
 

@@ -143,7 +143,7 @@ def main():
         if p["fail_on_error"]:
             module.fail_json(msg=str(exc), reason=exc.reason)
         facts = {"driver_version": None, "cuda_version": None, "attached_gpus": 0, "gpus": [],
-                     "error": {"reason": exc.reason, "msg": str(exc)}}
+                 "error": {"reason": exc.reason, "msg": str(exc)}}
     except ParseError as exc:
         module.fail_json(msg=f"cannot parse nvidia-smi output: {exc}", reason="parse_error")
     module.exit_json(changed=False, ansible_facts={"nvidia_smi": facts})

@@ -99,7 +99,7 @@ def collect(root):
             indexes = [i for i in _listdir(os.path.join(pdir, "gids")) if i.isdigit()]
             if not indexes:
                 entries.append({"device": device, "port": port, "index": 0, "gid": None, "link_layer": link_layer,
-                                    "state": state})
+                                "state": state})
             for index in indexes:
                 entries.append({
                     "device": device, "port": port, "index": index, "link_layer": link_layer, "state": state,
