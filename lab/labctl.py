@@ -69,7 +69,10 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
             if "/tasks/verify.yml" in (data.get("task_path") or ""):
                 verify_tasks.setdefault(task, None)
             if kind != "runner_on_ok" and not data.get("ignore_errors"):
-                failures.append((host, task, res.get("msg") or res.get("stderr") or ""))
+                msg = res.get("msg") or res.get("stderr") or ""
+                items = [i.get("msg") for i in res.get("results") or []
+                         if isinstance(i, dict) and i.get("failed")]
+                failures.append((host, task, "; ".join([msg, *map(str, items)]) if items else msg))
         return True
 
     venv_bin = str(Path(sys.executable).parent)
@@ -94,9 +97,10 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
         quiet=quiet,
     )
     wall = time.monotonic() - start
+    stats = r.stats or {}  # read from the artifacts, before they go
     shutil.rmtree(pdd, ignore_errors=True)
     verified = [t for t in verify_tasks if per_task[t] <= {"ok"}]
-    return PlaybookRun(playbook, r.rc, r.status, wall, r.stats or {}, tasks, failures, verified)
+    return PlaybookRun(playbook, r.rc, r.status, wall, stats, tasks, failures, verified)
 
 
 def summary_line(run: PlaybookRun) -> str:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Time the parsers on large inputs: a 64-GPU nvidia-smi XML built by replicating the real H100 <gpu>
 block captured on the GPU machine, and a 10,000-row nccl-tests log built from a real GB200 row.
 
@@ -7,6 +6,7 @@ Usage: .venv/bin/python scripts/bench_parsers.py   (exits 1 when a parse takes a
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 from pathlib import Path
@@ -14,8 +14,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / ".cache" / "collections"))
 sys.path.insert(0, str(REPO / "tests" / "unit"))
-import conftest  # noqa: F401  (links the collection into .cache/collections)
-from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers import (
+# tests/unit/conftest.py links this checkout into .cache/collections when imported; the
+# collection import below has to follow it and the sys.path set-up above.
+importlib.import_module("conftest")
+from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers import (  # noqa: E402
     nccl_tests,
     nvidia_smi,
 )
@@ -27,18 +29,18 @@ def big_xml(gpus: int = 64) -> str:
     text = (FIX / "nvidia_smi" / "h100-580-q-x.xml").read_text()
     start, end = text.index("<gpu "), text.index("</gpu>") + len("</gpu>")
     block = text[start:end]
-    return text[:start] + "\n".join(block for _ in range(gpus)) + text[end:]
+    return text[:start] + "\n".join([block] * gpus) + text[end:]
 
 
 def big_nccl(rows: int = 10000) -> str:
     lines = (FIX / "nccl_tests" / "gb200-nvl72-allreduce-new-layout.txt").read_text().split("\n")
     header = "\n".join(lines[:5])
-    return header + "\n" + "\n".join(lines[5] for _ in range(rows)) + "\n" + "\n".join(lines[10:])
+    return header + "\n" + "\n".join([lines[5]] * rows) + "\n" + "\n".join(lines[10:])
 
 
 def best_of(func, text: str, runs: int = 5) -> float:
     times = []
-    for _ in range(runs):
+    for _run in range(runs):
         start = time.perf_counter()
         func(text)
         times.append(time.perf_counter() - start)

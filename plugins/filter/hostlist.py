@@ -16,7 +16,7 @@ def hostlist_expand(hostlist):
     try:
         return _expand(str(hostlist))
     except (TypeError, ValueError) as exc:
-        raise AnsibleFilterError(f"hostlist_expand: {exc}")
+        raise AnsibleFilterError(f"hostlist_expand: {exc}") from exc
 
 
 def hostlist_compress(names):
@@ -26,7 +26,7 @@ def hostlist_compress(names):
     try:
         return _compress([str(n) for n in names])
     except (TypeError, ValueError) as exc:
-        raise AnsibleFilterError(f"hostlist_compress: {exc}")
+        raise AnsibleFilterError(f"hostlist_compress: {exc}") from exc
 
 
 class FilterModule:

@@ -18,7 +18,7 @@ def find_tool(module, executable, package_hint=None):
 
 def run_tool(module, executable, args, package_hint=None):
     """Run ``executable args...`` with LC_ALL=C; returns (rc, stdout, stderr, argv)."""
-    argv = [find_tool(module, executable, package_hint)] + list(args)
+    argv = [find_tool(module, executable, package_hint), *args]
     rc, out, err = module.run_command(argv, environ_update=dict(C_LOCALE))
     return rc, out, err, argv
 

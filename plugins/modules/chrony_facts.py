@@ -16,7 +16,7 @@ description:
   - Runs C(chronyc -n -c sources) and C(chronyc -n -c tracking) (CSV output, C(LC_ALL=C))
     and returns the parsed tables as facts under C(ansible_facts.chrony).
 author:
-  - gpuforge.cluster contributors
+  - gpuforge.cluster maintainers (@gpuforge)
 options:
   sources_output:
     description: Parse this C(chronyc -c sources) text instead of running chronyc.
@@ -24,6 +24,9 @@ options:
   tracking_output:
     description: Parse this C(chronyc -c tracking) text instead of running chronyc.
     type: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.facts
 attributes:
   check_mode:
     support: full
@@ -31,6 +34,9 @@ attributes:
     support: none
   facts:
     support: full
+  platform:
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -49,13 +55,16 @@ ansible_facts:
   type: complex
   contains:
     chrony:
-      description: C(sources) (list of mode, state, address, stratum, poll, reach), C(selected)
-        (address of the source marked C(*), or null) and C(tracking) (reference_id,
-        reference_name, stratum, leap_status).
+      description:
+        - C(sources) is one entry per source line with C(mode) (V(^) server, V(=) peer, V(#) reference clock),
+          C(state) (V(*) selected, V(+) combined, V(-), V(?), V(x), V(~)), C(address), C(stratum), C(poll)
+          (log2 seconds) and C(reach) (the octal reachability register as an integer, V(377) is V(255)).
+        - C(selected) is the address of the source marked V(*), or V(null).
+        - C(tracking) holds C(reference_id), C(reference_name), C(stratum) and C(leap_status).
       type: dict
       returned: always
       sample: {"selected": "10.77.0.10", "sources": [{"mode": "^", "state": "*",
-               "address": "10.77.0.10", "stratum": 10, "poll": 6, "reach": 377}],
+               "address": "10.77.0.10", "stratum": 10, "poll": 6, "reach": 255}],
                "tracking": {"reference_id": "0A4D000A", "reference_name": "10.77.0.10",
                "stratum": 11, "leap_status": "Normal"}}
 """
@@ -78,17 +87,21 @@ def parse_sources(text):
             out.append({"mode": f[0], "state": f[1], "address": f[2], "stratum": int(f[3]),
                         "poll": int(f[4]), "reach": int(f[5], 8)})
         except ValueError:
-            raise ValueError("chronyc sources line %d does not fit: %r" % (num, line[:120]))
+            raise ValueError("chronyc sources line %d does not fit: %r" % (num, line[:120])) from None
     return out
 
 
 def parse_tracking(text):
+    """Parse ``chronyc -c tracking``; raise ValueError naming the line that does not fit."""
     line = text.strip().splitlines()[0] if text.strip() else ""
     f = line.split(",")
-    if len(f) < 14:
-        raise ValueError("chronyc tracking output does not fit: %r" % line[:120])
-    return {"reference_id": f[0], "reference_name": f[1], "stratum": int(f[2]),
-            "leap_status": f[13]}
+    try:
+        if len(f) < 14:
+            raise ValueError(line)
+        return {"reference_id": f[0], "reference_name": f[1], "stratum": int(f[2]),
+                "leap_status": f[13]}
+    except ValueError:
+        raise ValueError("chronyc tracking line 1 does not fit: %r" % line[:120]) from None
 
 
 def main():

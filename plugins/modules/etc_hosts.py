@@ -20,7 +20,7 @@ description:
     no name is dropped; C(localhost) names and all other lines stay as they are.
   - Reports each line it changed outside the block in RV(removed).
 author:
-  - gpuforge.cluster contributors
+  - gpuforge.cluster maintainers (@gpuforge)
 options:
   path:
     description: The hosts file.
@@ -47,11 +47,16 @@ options:
     default: "# {mark} gpuforge.cluster managed hosts"
 extends_documentation_fragment:
   - ansible.builtin.files
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
+    details: Reports the changes it would make, including RV(removed), without writing the file.
   diff_mode:
     support: full
+  platform:
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -104,7 +109,7 @@ def check_entries(entries):
         try:
             ipaddress.ip_address(ip)
         except ValueError:
-            raise EntryError("entries[%d].ip %r is not an IP address" % (n, e.get("ip")))
+            raise EntryError("entries[%d].ip %r is not an IP address" % (n, e.get("ip"))) from None
         names = [str(x).strip() for x in e.get("names") or []]
         if not names:
             raise EntryError("entries[%d] (%s) has no names" % (n, ip))
@@ -123,7 +128,7 @@ def check_entries(entries):
 def render(text, entries, marker):
     """Return (new_text, removed, block) for the hosts file ``text``."""
     begin, end = marker.replace("{mark}", "BEGIN"), marker.replace("{mark}", "END")
-    managed = {name for _, names in entries for name in names}
+    managed = {name for _ip, names in entries for name in names}
     block = ["%s %s" % (ip, " ".join(names)) for ip, names in entries]
     lines = text.splitlines()
     out, removed = [], []
@@ -148,12 +153,12 @@ def render(text, entries, marker):
         keep = [f for f in fields[1:] if f not in managed]
         after = None
         if keep:
-            after = "\t".join([fields[0]] + keep) + ((" " + sep + comment) if sep else "")
+            after = "\t".join([fields[0], *keep]) + ((" " + sep + comment) if sep else "")
             out.append(after)
         removed.append({"line": num, "before": line, "after": after})
     if in_block:
         raise EntryError("%s has no end marker %r after its begin marker" % ("hosts file", end))
-    wrapped = [begin] + block + [end]
+    wrapped = [begin, *block, end]
     if block_at is None:
         if out and out[-1].strip():
             out.append("")

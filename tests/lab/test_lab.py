@@ -114,6 +114,6 @@ def test_controller_key_login_still_works(inventory):
 
 
 def test_lab_names_its_containers(inventory):
-    names = subprocess.run(["podman", "ps", "--filter", f"label=gpuforge-lab={PREFIX}",
-                            "--format", "{{.Names}}"], capture_output=True, text=True, check=False).stdout.split()
+    argv = ["podman", "ps", "--filter", f"label=gpuforge-lab={PREFIX}", "--format", "{{.Names}}"]
+    names = subprocess.run(argv, capture_output=True, text=True, check=False).stdout.split()
     assert sorted(names) == [f"{PREFIX}-{n}" for n in NODE_NAMES]

@@ -8,6 +8,7 @@ importable: ``ansible_collections`` is a namespace package spread over both root
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -20,10 +21,8 @@ LINK = ROOT / "ansible_collections" / "gpuforge" / "cluster"
 def _link_collection() -> None:
     LINK.parent.mkdir(parents=True, exist_ok=True)
     if not LINK.is_symlink():
-        try:
+        with contextlib.suppress(FileExistsError):  # another pytest worker made it first
             os.symlink(os.path.relpath(REPO, LINK.parent), LINK)
-        except FileExistsError:
-            pass
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
 

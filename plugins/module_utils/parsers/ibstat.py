@@ -56,7 +56,7 @@ def parse_ibstat(text: str) -> dict[str, Any]:
             cas[match.group(1)] = ca
             port = None
             continue
-        if _NOISE.match(line) and not line.startswith("ibwarn: ") or (
+        if (_NOISE.match(line) and not line.startswith("ibwarn: ")) or (
                 line.startswith("ibwarn: ") and not _ERROR.match(line)):
             continue
         if ca is not None:
@@ -66,7 +66,7 @@ def parse_ibstat(text: str) -> dict[str, Any]:
                 ca["ports"][int(match.group(1))] = port
                 continue
             match = _KV.match(line)
-            if match and (match.group(1) in _PORT_KEYS and port is not None or match.group(1) in _CA_KEYS):
+            if match and ((match.group(1) in _PORT_KEYS and port is not None) or match.group(1) in _CA_KEYS):
                 key, value = match.group(1), match.group(2)
                 target, name = (port, _PORT_KEYS[key]) if key in _PORT_KEYS and port is not None else (
                     ca, _CA_KEYS.get(key))

@@ -40,7 +40,7 @@ def parse_nccl_tests(text: str) -> dict[str, Any]:
     columns: list[str] | None = None
     avg = None
     oob = None
-    for number, raw in enumerate(text.split("\n"), 1):
+    for raw in text.split("\n"):
         line = _PREFIX.sub("", raw).strip()
         if not line:
             continue

@@ -127,7 +127,7 @@ def parse_query_xml(text: str) -> dict[str, Any]:
         skipped = body[: len(body) - len(body.lstrip())].count("\n")
         row += skipped
         lines = text.split("\n")
-        raise ParseError(f"malformed nvidia-smi XML: {exc}", row, lines[min(row, len(lines)) - 1])
+        raise ParseError(f"malformed nvidia-smi XML: {exc}", row, lines[min(row, len(lines)) - 1]) from exc
     if root.tag != "nvidia_smi_log":
         raise ParseError(f"root element is <{root.tag}>, not <nvidia_smi_log>")
     gpus = []
@@ -197,7 +197,10 @@ def parse_query_csv(text: str) -> list[dict[str, Any]]:
         line = lines[row_number]
         if not line.strip():
             continue
-        values = next(csv.reader([line], skipinitialspace=True))
+        try:
+            values = next(csv.reader([line], skipinitialspace=True))
+        except csv.Error as exc:  # e.g. a stray carriage return inside a field
+            raise ParseError(f"not CSV: {exc}", row_number + 1, line) from exc
         if len(values) != len(keys):
             detect_error(line)
             raise ParseError(f"expected {len(keys)} columns, got {len(values)}", row_number + 1, line)

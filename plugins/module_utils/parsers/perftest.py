@@ -31,7 +31,7 @@ def parse_perftest(text: str) -> dict[str, Any]:
     unit = None
     lat_columns: list[str] = []
     rows: list[dict[str, Any]] = []
-    for number, raw in enumerate(text.split("\n"), 1):
+    for raw in text.split("\n"):
         line = raw.strip()
         if not line:
             continue

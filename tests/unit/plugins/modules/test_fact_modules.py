@@ -24,6 +24,10 @@ class Exit(Exception):
     pass
 
 
+def _no_output(self, *a, **k):
+    return 0, "", ""
+
+
 def _run(module, args, run_command=None, bin_path="/usr/bin/tool"):
     results = {}
 
@@ -38,7 +42,7 @@ def _run(module, args, run_command=None, bin_path="/usr/bin/tool"):
     with patch_module_args(args), patch.object(basic.AnsibleModule, "exit_json", exit_json), \
             patch.object(basic.AnsibleModule, "fail_json", fail_json), \
             patch.object(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: bin_path), \
-            patch.object(basic.AnsibleModule, "run_command", run_command or (lambda self, *a, **k: (0, "", ""))), \
+            patch.object(basic.AnsibleModule, "run_command", run_command or _no_output), \
             pytest.raises(Exit):
         module.main()
     return results
@@ -59,7 +63,10 @@ def test_nvidia_smi_runs_tool_with_c_locale():
 
 
 def test_nvidia_smi_topology():
-    outputs = iter([(FIX / "nvidia_smi" / "h100-580-q-x.xml").read_text(), (FIX / "topo" / "h100-580-topo-m.txt").read_text()])
+    outputs = iter([
+        (FIX / "nvidia_smi" / "h100-580-q-x.xml").read_text(),
+        (FIX / "topo" / "h100-580-topo-m.txt").read_text(),
+    ])
     result = _run(nvidia_smi_facts, {"topology": True}, lambda self, argv, **kw: (0, next(outputs), ""))
     assert result["ansible_facts"]["nvidia_smi"]["topology"]["cpu_affinity"] == {"GPU0": "0-15"}
 
@@ -98,7 +105,8 @@ def test_ibstat_runs_ibstat():
         return 0, (FIX / "ibstat" / "cx6dx-ethernet-100g.txt").read_text(), ""
 
     result = _run(ibstat_facts, {}, run_command)
-    assert calls == [["/usr/bin/tool"]] and result["ansible_facts"]["ibstat"]["mlx5_1"]["ports"][1]["link_layer"] == "Ethernet"
+    assert calls == [["/usr/bin/tool"]]
+    assert result["ansible_facts"]["ibstat"]["mlx5_1"]["ports"][1]["link_layer"] == "Ethernet"
 
 
 def test_flint_info_argv_and_pending():
@@ -119,7 +127,8 @@ def test_flint_info_error_reason():
 
 
 def test_slurm_node_facts():
-    result = _run(slurm_node_facts, {}, lambda self, argv, **kw: (0, (FIX / "slurm" / "slurmd-C-two-lines-aws.txt").read_text(), ""))
+    text = (FIX / "slurm" / "slurmd-C-two-lines-aws.txt").read_text()
+    result = _run(slurm_node_facts, {}, lambda self, argv, **kw: (0, text, ""))
     assert result["ansible_facts"]["slurm_node"]["RealMemory"] == 456
 
 
@@ -145,11 +154,14 @@ def _sysfs(root: Path):
 def test_rdma_gid_facts(tmp_path):
     _sysfs(tmp_path)
     facts = _run(rdma_gid_facts, {"sysfs_root": str(tmp_path)})["ansible_facts"]["rdma_gids"]
-    assert facts["roce_v2_ipv4"]["enp1s0np0"] == {"device": "mlx5_0", "port": 1, "index": 3,
-                                                  "gid": "0000:0000:0000:0000:0000:ffff:c0a8:0102", "ipv4": "192.168.1.2"}
+    assert facts["roce_v2_ipv4"]["enp1s0np0"] == {
+        "device": "mlx5_0", "port": 1, "index": 3,
+        "gid": "0000:0000:0000:0000:0000:ffff:c0a8:0102", "ipv4": "192.168.1.2",
+    }
     assert [g["index"] for g in facts["devices"]["mlx5_0"][1]["gids"]] == [0, 1, 2, 3]
     json.dumps(facts)
 
 
 def test_rdma_gid_facts_empty(tmp_path):
-    assert _run(rdma_gid_facts, {"sysfs_root": str(tmp_path)})["ansible_facts"]["rdma_gids"] == {"devices": {}, "roce_v2_ipv4": {}}
+    facts = _run(rdma_gid_facts, {"sysfs_root": str(tmp_path)})["ansible_facts"]["rdma_gids"]
+    assert facts == {"devices": {}, "roce_v2_ipv4": {}}

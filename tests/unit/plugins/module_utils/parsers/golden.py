@@ -1,6 +1,7 @@
 """Fixture discovery and golden results shared by the golden tests and the regeneration command.
 
-Regenerate after a deliberate parser change:  .venv/bin/python -m tests.unit.plugins.module_utils.parsers.golden
+Regenerate after a deliberate parser change:
+    .venv/bin/python -m tests.unit.plugins.module_utils.parsers.golden
 (then review the diff of every *.expected.json).
 """
 
@@ -51,7 +52,11 @@ def result_for(path: Path) -> dict:
     try:
         value = parser_for(path)(path.read_text(encoding="utf-8"))
     except ParseError as exc:
-        return {"error": type(exc).__name__, "reason": getattr(exc, "reason", None), "line_number": exc.line_number}
+        return {
+            "error": type(exc).__name__,
+            "reason": getattr(exc, "reason", None),
+            "line_number": exc.line_number,
+        }
     return json.loads(json.dumps(value))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
@@ -23,8 +24,10 @@ from .golden import FIXTURES
 
 H100_XML = (FIXTURES / "nvidia_smi" / "h100-580-q-x.xml").read_text()
 NCCL = (FIXTURES / "nccl_tests" / "gb200-nvl72-allreduce-new-layout.txt").read_text()
-PARSERS = [nvidia_smi.parse_query_xml, nvidia_smi.parse_query_csv, nvidia_smi.parse_topo_matrix, ibstat.parse_ibstat,
-           flint.parse_flint_query, perftest.parse_perftest, nccl_tests.parse_nccl_tests, slurm.parse_slurmd_c]
+PARSERS = [
+    nvidia_smi.parse_query_xml, nvidia_smi.parse_query_csv, nvidia_smi.parse_topo_matrix, ibstat.parse_ibstat,
+    flint.parse_flint_query, perftest.parse_perftest, nccl_tests.parse_nccl_tests, slurm.parse_slurmd_c,
+]
 REAL = {
     nvidia_smi.parse_query_xml: H100_XML,
     nvidia_smi.parse_query_csv: (FIXTURES / "nvidia_smi" / "h100-580-query-gpu.csv").read_text(),
@@ -93,7 +96,8 @@ def test_flint_pending_and_base_guid():
 
 
 def test_nccl_wrong_na_counts_zero():
-    result = nccl_tests.parse_nccl_tests((FIXTURES / "nccl_tests" / "h100-580-nccl2283-sendrecv_1gpu.txt").read_text())
+    text = (FIXTURES / "nccl_tests" / "h100-580-nccl2283-sendrecv_1gpu.txt").read_text()
+    result = nccl_tests.parse_nccl_tests(text)
     assert result["rows"][0]["ip_wrong"] is None and result["wrong_total"] == 0
     assert result["avg_busbw_gbps"] == 103.934
 
@@ -116,7 +120,8 @@ def test_hostlist_expand(hostlist, names):
 
 
 def test_hostlist_compress_keeps_padding():
-    assert slurm.hostlist_compress(["node001", "node002", "node003", "node005", "login"]) == "node[001-003,005],login"
+    names = ["node001", "node002", "node003", "node005", "login"]
+    assert slurm.hostlist_compress(names) == "node[001-003,005],login"
 
 
 @pytest.mark.parametrize("bad", ["n[1-", "n[3-1]", "n[a]", "n[[1]]"])
@@ -139,10 +144,8 @@ def test_hostlist_round_trip(hosts):
 
 
 def _only_parse_errors(parser, text):
-    try:
+    with contextlib.suppress(ParseError):
         parser(text)
-    except ParseError:
-        pass
 
 
 @pytest.mark.parametrize("parser", PARSERS, ids=lambda p: p.__name__)
@@ -177,7 +180,10 @@ def _timed(parser, text):
 
 def test_linear_time():
     row = NCCL.split("\n")[5] + "\n"
-    small = "#       size         count      type   redop    root     time   algbw   busbw #wrong     time   algbw   busbw #wrong\n"
+    small = (
+        "#       size         count      type   redop    root"
+        "     time   algbw   busbw #wrong     time   algbw   busbw #wrong\n"
+    )
     t1 = min(_timed(nccl_tests.parse_nccl_tests, small + row * 2000) for _attempt in range(3))
     t4 = min(_timed(nccl_tests.parse_nccl_tests, small + row * 8000) for _attempt in range(3))
     assert t4 < t1 * 8  # 4x the input, well under quadratic growth

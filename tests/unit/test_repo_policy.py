@@ -1,0 +1,382 @@
+"""Repository policy: host-key checking stays on, no secrets in git, roles keep their contract.
+
+The scanners are plain functions over (path, text) so that each rule is also tested on a
+synthetic bad string below: a policy test that cannot fail proves nothing.
+
+Files come from ``git ls-files --cached --others --exclude-standard``: everything tracked plus
+new files git would pick up (a scenario added but not yet committed is checked before it lands),
+never ignored output such as .cache/, .lab/ or the lab's generated inventory.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Where host-key and ignore_errors rules apply.
+SCANNED_DIRS = ("roles/", "playbooks/", "plugins/", "inventories/", "molecule/", "lab/", ".config/")
+SCANNED_FILES = ("ansible.cfg",)
+PLAYBOOK_DIRS = ("roles/", "playbooks/", "molecule/")
+
+# molecule/ssh_trust/verify.yml runs ssh with empty known_hosts files on purpose: it proves that an
+# unknown host key is REFUSED ("Host key verification failed", rc 255). That is the one place a
+# /dev/null known_hosts file is allowed, and only while the file still asserts the refusal.
+KNOWN_HOSTS_DEVNULL_ALLOWED = {"molecule/ssh_trust/verify.yml": "Host key verification failed"}
+
+_OPT_SEP = r"""["']?\s*[= ]\s*["']?"""
+HOST_KEY_RULES = {
+    "StrictHostKeyChecking off": re.compile(
+        r"StrictHostKeyChecking" + _OPT_SEP + r"(no|off|false|accept-new)\b", re.IGNORECASE
+    ),
+    "host_key_checking off": re.compile(
+        r"host_key_checking" + r"""["']?\s*[:=]\s*["']?""" + r"(false|no|off|0)\b", re.IGNORECASE
+    ),
+}
+KNOWN_HOSTS_DEVNULL = re.compile(r"(User|Global)KnownHostsFile" + _OPT_SEP + r"/dev/null", re.IGNORECASE)
+IGNORE_ERRORS = re.compile(
+    r"""^\s*(-\s+)?ignore_errors\s*:\s*["']?(true|yes|on|1)["']?\s*(#.*)?$""", re.IGNORECASE | re.MULTILINE
+)
+
+SECRET_NAMES = re.compile(r"(^|/)(munge\.key|id_(rsa|dsa|ecdsa|ed25519)(_[\w.-]+)?|[^/]+\.pem)$")
+PRIVATE_KEY_TEXT = re.compile(r"-----BEGIN ([A-Z]+ )?PRIVATE KEY-----")
+
+MANAGED_HEADER = re.compile(r"^\{\{-?\s*ansible_managed\s*\|\s*comment(\([^)]*\))?\s*-?\}\}\s*$")
+
+
+# ---------------------------------------------------------------- scanners
+
+
+def host_key_findings(path: str, text: str) -> list[str]:
+    """Lines of ``text`` that turn host-key checking off."""
+    found = []
+    for num, line in enumerate(text.splitlines(), 1):
+        for rule, rx in HOST_KEY_RULES.items():
+            if rx.search(line):
+                found.append(f"{path}:{num}: {rule}: {line.strip()}")
+        if KNOWN_HOSTS_DEVNULL.search(line):
+            proof = KNOWN_HOSTS_DEVNULL_ALLOWED.get(path)
+            if proof is None or proof not in text:
+                found.append(f"{path}:{num}: known_hosts file is /dev/null: {line.strip()}")
+    return found
+
+
+def ignore_errors_findings(path: str, text: str) -> list[str]:
+    """``ignore_errors: true`` (or yes/on/1) anywhere in a playbook or role file."""
+    found = []
+    for m in IGNORE_ERRORS.finditer(text):
+        num = text.count("\n", 0, m.start()) + 1
+        found.append(f"{path}:{num}: ignore_errors: {m.group(2)} (use failed_when on the real failure)")
+    return found
+
+
+def secret_findings(path: str, text: str | None) -> list[str]:
+    """A file named like a private key, munge key or certificate bundle, or holding a private key."""
+    found = []
+    if SECRET_NAMES.search(path):
+        found.append(f"{path}: file name looks like a secret")
+    if text is not None and PRIVATE_KEY_TEXT.search(text):
+        found.append(f"{path}: holds a private key")
+    return found
+
+
+def template_findings(path: str, text: str, role: str) -> list[str]:
+    """A role template must start with the ansible_managed header and a line naming the role."""
+    lines = text.splitlines() or [""]
+    found = []
+    if not MANAGED_HEADER.match(lines[0]):
+        found.append(f"{path}:1: first line is {lines[0]!r}, not '{{{{ ansible_managed | comment }}}}'")
+    if len(lines) < 2 or f"gpuforge.cluster.{role}" not in lines[1]:
+        found.append(f"{path}:2: second line does not name the role gpuforge.cluster.{role}")
+    return found
+
+
+def _canon(value: object) -> str:
+    # JSON keeps true/1 and null/"" apart, which == does not (True == 1).
+    return json.dumps(value, sort_keys=True)
+
+
+def defaults_findings(role: str, defaults: dict | None, specs: dict | None) -> list[str]:
+    """defaults/main.yml against every entry point of meta/argument_specs.yml."""
+    defaults = defaults or {}
+    entry_points = (specs or {}).get("argument_specs") or {}
+    if "main" not in entry_points:
+        return [f"{role}: meta/argument_specs.yml has no 'main' entry point"]
+    found = []
+    main = entry_points["main"].get("options") or {}
+    for key, value in defaults.items():
+        if key not in main:
+            found.append(f"{role}: defaults/main.yml key {key} is not an option of argument_specs main")
+        elif "default" not in main[key]:
+            found.append(
+                f"{role}: {key} has no default in argument_specs main (defaults/main.yml: {value!r})"
+            )
+    for name, entry in entry_points.items():
+        for key, spec in (entry.get("options") or {}).items():
+            if (
+                key in defaults
+                and "default" in (spec or {})
+                and _canon(spec["default"]) != _canon(defaults[key])
+            ):
+                found.append(
+                    f"{role}: {name}.{key} default {spec['default']!r} != defaults/main.yml {defaults[key]!r}"
+                )
+    for key, spec in main.items():
+        if "default" in (spec or {}) and key not in defaults:
+            found.append(
+                f"{role}: argument_specs main option {key} has a default but is not in defaults/main.yml"
+            )
+    return found
+
+
+# ---------------------------------------------------------------- repository
+
+
+def _repo_files() -> list[str]:
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return []  # not a git checkout (an unpacked collection tarball): the repo tests skip
+    return sorted({p for p in out.split("\0") if p and (REPO / p).is_file()})
+
+
+FILES = _repo_files()
+
+
+def _text(path: str) -> str | None:
+    data = (REPO / path).read_bytes()
+    if b"\0" in data[:8192]:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def _scanned(prefixes: tuple[str, ...], files: tuple[str, ...] = ()) -> list[str]:
+    return [p for p in FILES if p.startswith(prefixes) or p in files]
+
+
+def _roles() -> list[Path]:
+    return sorted(p for p in (REPO / "roles").iterdir() if p.is_dir()) if (REPO / "roles").is_dir() else []
+
+
+def _load(path: Path) -> object:
+    return yaml.safe_load(path.read_text()) if path.is_file() else None
+
+
+needs_git = pytest.mark.skipif(not FILES, reason="needs a git checkout")
+
+
+@needs_git
+def test_host_key_checking_never_turned_off():
+    found = []
+    for path in _scanned(SCANNED_DIRS, SCANNED_FILES):
+        text = _text(path)
+        if text is not None:
+            found += host_key_findings(path, text)
+    assert found == []
+
+
+@needs_git
+def test_devnull_known_hosts_exception_is_still_needed():
+    # If the refusal check moves or goes, the allowance must go with it.
+    for path, proof in KNOWN_HOSTS_DEVNULL_ALLOWED.items():
+        if path in FILES:
+            text = _text(path) or ""
+            assert KNOWN_HOSTS_DEVNULL.search(text), f"{path} no longer needs its /dev/null allowance"
+            assert proof in text
+
+
+@needs_git
+def test_no_ignore_errors_in_roles_and_playbooks():
+    found = []
+    for path in _scanned(PLAYBOOK_DIRS):
+        if path.endswith((".yml", ".yaml")):
+            found += ignore_errors_findings(path, _text(path) or "")
+    assert found == []
+
+
+@needs_git
+def test_no_secrets_in_git():
+    found = []
+    for path in FILES:
+        found += secret_findings(path, _text(path))
+    assert found == []
+
+
+@needs_git
+def test_every_role_has_its_contract_files():
+    missing = [
+        f"roles/{role.name}/{name}"
+        for role in _roles()
+        for name in ("meta/argument_specs.yml", "README.md", "defaults/main.yml")
+        if not (role / name).is_file()
+    ]
+    assert _roles(), "no roles found under roles/"
+    assert missing == []
+
+
+@pytest.mark.parametrize("role", [r.name for r in _roles()])
+def test_role_defaults_equal_argument_specs(role):
+    base = REPO / "roles" / role
+    assert (
+        defaults_findings(role, _load(base / "defaults/main.yml"), _load(base / "meta/argument_specs.yml"))
+        == []
+    )
+
+
+@pytest.mark.parametrize("role", [r.name for r in _roles()])
+def test_role_templates_start_with_ansible_managed(role):
+    found = []
+    for tpl in sorted((REPO / "roles" / role / "templates").rglob("*")):
+        if tpl.is_file():
+            found += template_findings(str(tpl.relative_to(REPO)), tpl.read_text(), role)
+    assert found == []
+
+
+# ---------------------------------------------------------------- the scanners catch what they should
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ansible_ssh_common_args: -o StrictHostKeyChecking=no",
+        "ssh_args = -o StrictHostKeyChecking no",
+        '    StrictHostKeyChecking "no"',
+        'argv: [ssh, -o, "StrictHostKeyChecking=accept-new", node1]',
+        '["ssh", "-o", "StrictHostKeyChecking=No", host]',
+        "host_key_checking = False",
+        "host_key_checking=0",
+        "    host_key_checking: false",
+        "ANSIBLE_HOST_KEY_CHECKING: 'false'",
+        "export ANSIBLE_HOST_KEY_CHECKING=False",
+        "  UserKnownHostsFile /dev/null",
+        "-o UserKnownHostsFile=/dev/null",
+        "argv: [ssh, -o, GlobalKnownHostsFile=/dev/null, node0]",
+    ],
+)
+def test_scanner_catches_host_key_bypass(line):
+    assert host_key_findings("roles/x/tasks/main.yml", f"---\n{line}\n")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "host_key_checking = true",
+        "ansible_ssh_common_args: -o UserKnownHostsFile=/srv/lab/known_hosts -o StrictHostKeyChecking=yes",
+        "    StrictHostKeyChecking yes",
+        "# StrictHostKeyChecking yes (never no)",
+    ],
+)
+def test_scanner_passes_host_key_checking_on(line):
+    assert host_key_findings("ansible.cfg", line + "\n") == []
+
+
+def test_devnull_allowance_is_for_one_file_and_needs_its_proof():
+    line = "argv: [ssh, -o, UserKnownHostsFile=/dev/null, node0, 'true']\n"
+    proof = "failed_when: \"'Host key verification failed' not in r.stderr\"\n"
+    assert host_key_findings("molecule/ssh_trust/verify.yml", line + proof) == []
+    assert host_key_findings("molecule/ssh_trust/verify.yml", line)  # proof gone: no longer allowed
+    assert host_key_findings("molecule/other/verify.yml", line + proof)  # other files never
+
+
+def test_scanner_catches_ignore_errors():
+    text = "- name: Try\n  ansible.builtin.command: x\n  ignore_errors: true\n- ignore_errors: yes  # why\n"
+    assert len(ignore_errors_findings("roles/x/tasks/main.yml", text)) == 2
+    assert ignore_errors_findings("p.yml", '  ignore_errors: "{{ ansible_check_mode }}"\n') == []
+    assert ignore_errors_findings("p.yml", "  ignore_errors: false\n") == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "roles/slurm/files/munge.key",
+        "id_rsa",
+        "keys/id_ed25519",
+        "lab/id_ed25519_cluster",
+        "certs/server.pem",
+    ],
+)
+def test_scanner_catches_secret_names(path):
+    assert secret_findings(path, "")
+
+
+@pytest.mark.parametrize(
+    "path", ["keys/id_ed25519.pub", "id_rsa.pub", "docs/munge.md", "roles/x/templates/pem.j2"]
+)
+def test_scanner_passes_public_names(path):
+    assert secret_findings(path, "") == []
+
+
+def test_scanner_catches_private_key_text():
+    begin = "-----BEGIN " + "OPENSSH PRIVATE KEY-----"  # split so this file does not match itself
+    assert secret_findings("roles/x/files/key.txt", f"{begin}\nb3BlbnNzaC1rZXktdjEAAAAA\n")
+    assert secret_findings("roles/x/files/key.txt", "-----BEGIN PUBLIC KEY-----\n") == []
+
+
+def test_scanner_catches_template_header():
+    assert template_findings("t.j2", "# Role: gpuforge.cluster.r\n{{ ansible_managed | comment }}\n", "r")
+    assert template_findings("t.j2", "{{ ansible_managed }}\n# Role: gpuforge.cluster.r\n", "r")
+    assert template_findings("t.j2", "{{ ansible_managed | comment }}\nkey=value\n", "r")
+    assert template_findings("t.j2", "", "r")
+    assert (
+        template_findings("t.j2", "{{ ansible_managed | comment }}\n# Role: gpuforge.cluster.r\n", "r") == []
+    )
+    assert (
+        template_findings("t.j2", "{{ ansible_managed | comment('c') }}\n/* gpuforge.cluster.r */\n", "r")
+        == []
+    )
+
+
+SPECS = """
+argument_specs:
+  main:
+    options: &options
+      r_port: {type: int, default: 80}
+      r_flag: {type: bool, default: true}
+      r_list: {type: list, elements: str, default: [a]}
+      r_none: {type: str, default: null}
+  other:
+    options: *options
+"""
+
+
+def test_scanner_defaults_match():
+    defaults = {"r_port": 80, "r_flag": True, "r_list": ["a"], "r_none": None}
+    assert defaults_findings("r", defaults, yaml.safe_load(SPECS)) == []
+
+
+@pytest.mark.parametrize(
+    ("defaults", "expect"),
+    [
+        ({"r_port": 8080, "r_flag": True, "r_list": ["a"], "r_none": None}, "main.r_port default 80 != "),
+        ({"r_port": 80, "r_flag": 1, "r_list": ["a"], "r_none": None}, "main.r_flag default True != "),
+        ({"r_port": 80, "r_flag": True, "r_list": ["a", "b"], "r_none": None}, "r_list default"),
+        ({"r_port": 80, "r_flag": True, "r_list": ["a"], "r_none": ""}, "r_none default None != "),
+        (
+            {"r_port": 80, "r_flag": True, "r_list": ["a"], "r_none": None, "r_new": 1},
+            "key r_new is not an option",
+        ),
+        (
+            {"r_port": 80, "r_flag": True, "r_list": ["a"]},
+            "option r_none has a default but is not in defaults",
+        ),
+    ],
+)
+def test_scanner_catches_defaults_drift(defaults, expect):
+    found = defaults_findings("r", defaults, yaml.safe_load(SPECS))
+    assert any(expect in f for f in found), found
+
+
+def test_scanner_catches_missing_main_entry_point():
+    assert defaults_findings("r", {}, {"argument_specs": {"other": {"options": {}}}})
