@@ -13,8 +13,9 @@ module: resolve_names
 short_description: Resolve host names through the system resolver, the way MPI and NCCL do
 version_added: 0.1.0
 description:
-  - Looks every name up with the C library resolver (NSS: /etc/hosts, DNS, ...) in one call,
-    like C(getent hosts) and C(gethostbyname()) do, and returns the address each resolves to.
+  - Looks every name up with the C library resolver (NSS, that is /etc/hosts, DNS and so on) in
+    one call, like C(getent hosts) and C(gethostbyname()) do, and returns the address each
+    resolves to.
   - Read-only. Optionally fails when a name does not resolve to the expected address.
 author:
   - gpuforge.cluster maintainers (@gpuforge)
