@@ -158,3 +158,60 @@ def hostlist_compress(names: Iterable[str]) -> str:
         else:
             out.append(f"{head}[{_ranges(numbers)}]{tail}")
     return ",".join(out)
+
+
+_SCONTROL_KEY = re.compile(r"(?:^|\s)([A-Za-z][A-Za-z0-9_:/.]*)=")
+
+
+def parse_scontrol_nodes(text: str) -> list[dict[str, Any]]:
+    """Parse ``scontrol show node --oneliner``: one dict per ``NodeName=`` line.
+
+    Values keep their text (``State`` such as ``IDLE+CLOUD``, ``Reason`` with its spaces);
+    ``State`` is also split into ``state`` (base state, lower case) and ``flags``.
+    """
+    text = check_text(text)
+    nodes = []
+    for number, raw in enumerate(text.split("\n"), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        if not line.startswith("NodeName="):
+            if line.startswith("No nodes in the system"):
+                continue
+            raise ParseError("not scontrol show node --oneliner output", number, raw)
+        keys = list(_SCONTROL_KEY.finditer(line))
+        node: dict[str, Any] = {}
+        for i, match in enumerate(keys):
+            end = keys[i + 1].start() if i + 1 < len(keys) else len(line)
+            node[match.group(1)] = line[match.end():end].strip()
+        state = node.get("State", "")
+        parts = state.split("+")
+        node["state"] = parts[0].rstrip("*").lower() or None
+        node["flags"] = [p.lower() for p in parts[1:]]
+        node["not_responding"] = parts[0].endswith("*")
+        for key in ("CPUTot", "CPUAlloc", "RealMemory", "Sockets", "CoresPerSocket", "ThreadsPerCore", "Boards"):
+            if key in node and re.match(r"^\d+$", node[key]):
+                node[key] = int(node[key])
+        nodes.append(node)
+    return nodes
+
+
+SQUEUE_FORMAT = "%i|%T|%N|%u|%j|%D"
+
+
+def parse_squeue(text: str) -> list[dict[str, Any]]:
+    """Parse ``squeue -h -o '%i|%T|%N|%u|%j|%D'`` (job id, state, nodes, user, name, node count)."""
+    text = check_text(text)
+    jobs = []
+    for number, raw in enumerate(text.split("\n"), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        fields = line.split("|")
+        if len(fields) != 6 or not re.match(r"^\d+(_\d+)?$", fields[0]) or not fields[5].isdigit():
+            raise ParseError(f"not squeue -o '{SQUEUE_FORMAT}' output", number, raw)
+        job_id, state, nodelist, user, name, count = fields
+        jobs.append({"job_id": job_id, "state": state, "nodelist": nodelist,
+                     "nodes": hostlist_expand(nodelist) if nodelist and not nodelist.startswith("(") else [],
+                     "user": user, "name": name, "node_count": int(count)})
+    return jobs
