@@ -50,9 +50,12 @@ def render(readme: Path, spec_file: Path) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("roles", nargs="*", help="only these roles (default: all)")
     args = ap.parse_args()
     stale = []
     for spec_file in sorted(REPO.glob("roles/*/meta/argument_specs.yml")):
+        if args.roles and spec_file.parents[1].name not in args.roles:
+            continue
         readme = spec_file.parents[1] / "README.md"
         new = render(readme, spec_file)
         if new != readme.read_text():

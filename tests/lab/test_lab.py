@@ -19,7 +19,18 @@ def node_state(node: str) -> dict:
         "hosts": node_exec(node, "cat", "/etc/hosts").stdout,
         "cluster_user": node_exec(node, "getent", "passwd", "cluster", check=False).returncode,
         "chrony": node_exec(node, "test", "-e", "/etc/chrony/chrony.conf", check=False).returncode,
+        "slurm": node_exec(node, "test", "-e", "/etc/slurm/slurm.conf", check=False).returncode,
+        "slurm_user": node_exec(node, "getent", "passwd", "slurm", check=False).returncode,
     }
+
+
+def changed_tasks(run: labctl.PlaybookRun) -> set:
+    return {(task[1], task[2]) for task in run.tasks if task[3] == "changed"}
+
+
+def slurm_nodes() -> dict:
+    out = node_exec("node0", "sinfo", "-h", "-N", "-o", "%N %t %c").stdout.split("\n")
+    return {f[0]: (f[1], int(f[2])) for f in (line.split() for line in out) if f}
 
 
 def failure_text(run: labctl.PlaybookRun) -> str:
@@ -37,7 +48,10 @@ def test_fresh_nodes_resolve_their_name_to_loopback(inventory):
 @pytest.mark.parametrize(("extravars", "names"), [
     ({"ssh_trust_user": ["cluster", "admin"]}, "ssh_trust_user"),
     ({"cluster_ip": "10.79.0.300"}, "cluster_ip"),
-])
+    ({"munge_slurm_partitions": [{"name": "gpu", "nodes": ["node0", "node9"]}]}, "node9"),
+    # 16 bytes: munge needs 32 to 1024.
+    ({"munge_slurm_munge_key": "MDEyMzQ1Njc4OWFiY2RlZg=="}, "munge_slurm_munge_key"),
+], ids=["user-list", "bad-cluster-ip", "partition-unknown-node", "short-munge-key"])
 def test_bad_input_fails_before_any_change(inventory, fact_cache, extravars, names):
     run = labctl.run_playbook("site.yml", inventory, extravars=extravars, fact_cache=fact_cache)
     assert run.rc != 0
@@ -72,7 +86,65 @@ def test_validate_passes(inventory, fact_cache):
     run = labctl.run_playbook("validate.yml", inventory, fact_cache=fact_cache)
     assert run.rc == 0, failure_text(run)
     assert run.changed == 0
-    assert "SSH to every node by every name with BatchMode, as each trusted user" in run.verified
+    for check in ("SSH to every node by every name with BatchMode, as each trusted user",
+                  "Check that every credential decoded (one munge key, clocks in step)",
+                  "Check that every compute node is registered, responding and schedulable"):
+        assert check in run.verified
+    ran = {task[1] for task in run.tasks if task[3] == "ok"}
+    assert "Check that they landed on as many different nodes" in ran
+    assert "Check the single-node and all-node jobs" in ran
+
+
+def test_srun_on_all_nodes(inventory):
+    out = node_exec("node0", "runuser", "-u", "cluster", "--", "srun", f"-N{NODES}", "hostname")
+    assert sorted(out.stdout.split()) == NODE_NAMES
+
+
+def test_munge_key_is_one_secret_file(inventory):
+    sums = set()
+    for node in NODE_NAMES:
+        stat = node_exec(node, "stat", "-c", "%a %U:%G %s", "/etc/munge/munge.key").stdout.split()
+        assert stat[:2] == ["400", "munge:munge"]
+        assert 32 <= int(stat[2]) <= 1024
+        sums.add(node_exec(node, "sha256sum", "/etc/munge/munge.key").stdout.split()[0])
+    assert len(sums) == 1
+
+
+CPU_OVERRIDE = "{{ {'CPUs': 1, 'CoresPerSocket': 1} if inventory_hostname == 'node1' else {} }}"
+
+
+def test_cpu_change_restarts_in_order_and_node_returns_idle(inventory, fact_cache):
+    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache,
+                              extravars={"munge_slurm_node_hardware": CPU_OVERRIDE})
+    assert run.rc == 0, failure_text(run)
+    changed = changed_tasks(run)
+    assert ("Restart slurmctld", "node0") in changed
+    assert {("Restart slurmd", n) for n in NODE_NAMES} <= changed
+    assert not any(t == "Reconfigure Slurm" for t, _ in changed)
+    order = [task[1] for task in run.tasks if task[1] in ("Restart slurmctld", "Restart slurmd")]
+    assert order[0] == "Restart slurmctld"  # the controller first, then the nodes
+    nodes = slurm_nodes()
+    assert nodes["node1"] == ("idle", 1)
+    assert all(state == "idle" for state, _ in nodes.values()), nodes
+    # And back: the detected hardware again.
+    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache)
+    assert run.rc == 0, failure_text(run)
+    assert slurm_nodes()["node1"][1] > 1 or NODES < 2
+
+
+def test_partition_option_change_only_reconfigures(inventory, fact_cache):
+    partitions = [{"name": "main", "group": "all", "default": True,
+                   "options": {"MaxTime": "90", "OverSubscribe": "NO", "State": "UP"}}]
+    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache,
+                              extravars={"munge_slurm_partitions": partitions})
+    assert run.rc == 0, failure_text(run)
+    changed = changed_tasks(run)
+    assert ("Reconfigure Slurm", "node0") in changed
+    assert not any(t in ("Restart slurmctld", "Restart slurmd") for t, _ in changed), changed
+    assert "MaxTime=01:30:00" in node_exec("node0", "scontrol", "show", "partition", "main").stdout
+    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache)
+    assert run.rc == 0, failure_text(run)
+    assert "MaxTime=UNLIMITED" in node_exec("node0", "scontrol", "show", "partition", "main").stdout
 
 
 @pytest.mark.parametrize("node", NODE_NAMES)
