@@ -114,7 +114,15 @@ down() {
 }
 
 converge() {
-  "$repo/.venv/bin/python" "$repo/lab/labctl.py" --inventory "$inv" "$@"
+  local extra=()
+  # The DDP smoke job needs torch on the nodes: a CPU wheel for the nodes' Python (3.11).
+  local wheel=${LAB_TORCH_WHEEL:-$(ls /opt/wheels/torch-*+cpu-cp311-*.whl 2>/dev/null | head -n1)}
+  if [ "${LAB_DDP:-auto}" != 0 ] && [ -n "$wheel" ]; then
+    extra=(--torch-wheel "$wheel")
+  elif [ "${LAB_DDP:-auto}" = 1 ]; then
+    log "LAB_DDP=1 but no torch CPU wheel for Python 3.11 found (set LAB_TORCH_WHEEL)"; exit 1
+  fi
+  "$repo/.venv/bin/python" "$repo/lab/labctl.py" --inventory "$inv" "${extra[@]}" "$@"
 }
 
 case "${1:-all}" in

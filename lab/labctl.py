@@ -32,6 +32,7 @@ class PlaybookRun:
     tasks: list = field(default_factory=list)  # (duration_s, task, host, status)
     failures: list = field(default_factory=list)  # (host, task, msg)
     verified: list = field(default_factory=list)  # task names that passed on every host
+    messages: list = field(default_factory=list)  # success messages of assert tasks
 
     @property
     def changed(self) -> int:
@@ -53,6 +54,7 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
     tasks: list = []
     failures: list = []
     per_task: dict[str, set] = {}
+    messages: list = []
     verify_tasks: dict[str, None] = {}  # insertion-ordered names of tasks from verify.yml files
 
     def on_event(ev: dict) -> bool:
@@ -66,6 +68,9 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
             status = "changed" if res.get("changed") else kind.rsplit("_", 1)[-1]
             tasks.append((dur, task, host, status))
             per_task.setdefault(task, set()).add(status)
+            if kind == "runner_on_ok" and res.get("msg") and data.get("task_action", "").endswith("assert") \
+                    and res.get("msg") != "All assertions passed" and res["msg"] not in messages:
+                messages.append(res["msg"])
             if "/tasks/verify.yml" in (data.get("task_path") or ""):
                 verify_tasks.setdefault(task, None)
             if kind != "runner_on_ok" and not data.get("ignore_errors"):
@@ -100,7 +105,7 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
     stats = r.stats or {}  # read from the artifacts, before they go
     shutil.rmtree(pdd, ignore_errors=True)
     verified = [t for t in verify_tasks if per_task[t] <= {"ok"}]
-    return PlaybookRun(playbook, r.rc, r.status, wall, stats, tasks, failures, verified)
+    return PlaybookRun(playbook, r.rc, r.status, wall, stats, tasks, failures, verified, messages)
 
 
 def summary_line(run: PlaybookRun) -> str:
@@ -132,6 +137,11 @@ def report(runs: list[PlaybookRun], inventory: Path) -> str:
         lines.append("verified (passed on every host it ran on):")
         for t in val[-1].verified:
             lines.append(f"  ok  {t}")
+    notes = [m for r in runs for m in r.messages]
+    if notes:
+        lines.append("")
+        lines.append("results:")
+        lines.extend(f"  {m}" for m in notes)
     fails = [f for r in runs for f in r.failures]
     if fails:
         lines.append("")
@@ -149,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="skip the second site.yml run that proves changed=0")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
     ap.add_argument("--verbose", action="store_true", help="show ansible-playbook output")
+    ap.add_argument("--torch-wheel", type=Path,
+                    help="install this torch wheel on the nodes and run the DDP smoke job in validate.yml")
     args = ap.parse_args(argv)
     quiet = not args.verbose
     runs = []
@@ -159,9 +171,18 @@ def main(argv: list[str] | None = None) -> int:
         rerun = run_playbook("site.yml", args.inventory, quiet=quiet)
         rerun.playbook = "site.yml (re-run)"
         runs.append(rerun)
+    validate_vars = {}
+    if all(r.rc == 0 for r in runs) and args.torch_wheel:
+        print(f"[lab] torch for the DDP smoke job ({args.torch_wheel.name})", file=sys.stderr, flush=True)
+        torch = run_playbook(str(REPO / "lab" / "torch.yml"), args.inventory, quiet=quiet,
+                             extravars={"lab_torch_wheel": str(args.torch_wheel.resolve())})
+        torch.playbook = "lab/torch.yml"
+        runs.append(torch)
+        validate_vars = {"munge_slurm_validate_ddp": True,
+                         "munge_slurm_ddp_python": "/opt/gpuforge-torch/bin/python"}
     if all(r.rc == 0 for r in runs):
         print("[lab] validate.yml", file=sys.stderr, flush=True)
-        runs.append(run_playbook("validate.yml", args.inventory, quiet=quiet))
+        runs.append(run_playbook("validate.yml", args.inventory, quiet=quiet, extravars=validate_vars))
     print(report(runs, args.inventory))
     if args.json:
         args.json.write_text(json.dumps([
