@@ -150,8 +150,9 @@ def check_nccl_cuda(nccl_version: str, cuda: Any, driver_cuda: Any = None) -> li
         return [str(exc)]
     problems = []
     if _key(pkg["cuda"])[0] != _key(mm)[0]:
-        same_major = [b for k, v in NCCL_BUILDS.items() if _key(k)[0] == _key(mm)[0] and _key(k) <= _key(mm)
-                      for b in v]
+        same_major = [
+            b for k, v in NCCL_BUILDS.items() if _key(k)[0] == _key(mm)[0] and _key(k) <= _key(mm) for b in v
+        ]
         fits = ", ".join(same_major[-3:]) or f"a build with +cuda{_key(mm)[0]}.x"
         problems.append(
             f"libnccl2 {nccl_version} is built for CUDA {pkg['cuda']} but the CUDA toolkit is {mm} "
@@ -190,8 +191,9 @@ def check_repo(repo: str, cuda: Any) -> list[str]:
     return []
 
 
-def check_all(cuda: Any = None, driver: Any = None, nccl: Any = None, repo: Any = None,
-              driver_cuda: Any = None) -> list[str]:
+def check_all(
+    cuda: Any = None, driver: Any = None, nccl: Any = None, repo: Any = None, driver_cuda: Any = None
+) -> list[str]:
     """Every check that the given values allow; None skips a value."""
     problems: list[str] = []
     if cuda not in (None, "") and driver not in (None, ""):

@@ -73,7 +73,7 @@ def parse(text):
         if len(fields) != 3 or not fields[0]:
             continue
         name, version, status = fields
-        want, _flag, state = (status.split() + ["", "", ""])[:3]
+        want, _flag, state = ([*status.split(), "", "", ""])[:3]
         if state == "installed":
             packages[name] = version
             if want == "hold":

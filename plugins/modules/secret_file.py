@@ -119,7 +119,14 @@ def main():
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "wb") as f:
                 f.write(secret)
-            module.atomic_move(tmp, path, unsafe_writes=module.params["unsafe_writes"])
+                f.flush()
+                os.fsync(f.fileno())
+            if current is None:
+                # A new file: a rename in the same directory keeps it 0600 until owner, group and
+                # mode are applied (atomic_move would make a new file 0666 & ~umask first).
+                os.rename(tmp, path)
+            else:
+                module.atomic_move(tmp, path, unsafe_writes=module.params["unsafe_writes"])
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)

@@ -79,7 +79,7 @@ def run(module, tool, args):
     path = module.get_bin_path(tool)
     if not path:
         module.fail_json(msg="%s not found: install the Slurm client (slurm-client)" % tool)
-    rc, out, err = module.run_command([path] + args, environ_update={"LC_ALL": "C", "LANG": "C"})
+    rc, out, err = module.run_command([path, *args], environ_update={"LC_ALL": "C", "LANG": "C"})
     if rc != 0:
         module.fail_json(msg="%s %s failed (rc=%d): %s" % (tool, " ".join(args), rc, err.strip()))
     return out

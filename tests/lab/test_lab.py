@@ -4,7 +4,9 @@ nodes (names, BatchMode SSH, password logins off)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+from pathlib import Path
 
 import labctl
 import pytest
@@ -145,6 +147,24 @@ def test_partition_option_change_only_reconfigures(inventory, fact_cache):
     run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache)
     assert run.rc == 0, failure_text(run)
     assert "MaxTime=UNLIMITED" in node_exec("node0", "scontrol", "show", "partition", "main").stdout
+
+
+TORCH_WHEELS = sorted(Path("/opt/wheels").glob("torch-*+cpu-cp311-*.whl"))
+TORCH_WHEEL = Path(os.environ["LAB_TORCH_WHEEL"]) if os.environ.get("LAB_TORCH_WHEEL") else (
+    TORCH_WHEELS[0] if TORCH_WHEELS else None)
+
+
+@pytest.mark.skipif(TORCH_WHEEL is None, reason="no CPU torch wheel for Python 3.11 (set LAB_TORCH_WHEEL)")
+def test_ddp_smoke_job_same_loss_on_every_node(inventory, fact_cache):
+    run = labctl.run_playbook(str(labctl.REPO / "lab" / "torch.yml"), inventory, fact_cache=fact_cache,
+                              extravars={"lab_torch_wheel": str(TORCH_WHEEL)})
+    assert run.rc == 0, failure_text(run)
+    run = labctl.run_playbook("validate.yml", inventory, fact_cache=fact_cache, extravars={
+        "munge_slurm_validate_ddp": True, "munge_slurm_ddp_python": "/opt/gpuforge-torch/bin/python"})
+    assert run.rc == 0, failure_text(run)
+    ddp = [m for m in run.messages if m.startswith("DDP over")]
+    assert ddp and f"DDP over {NODES} nodes (gloo)" in ddp[0], run.messages
+    print("\n" + ddp[0])
 
 
 @pytest.mark.parametrize("node", NODE_NAMES)

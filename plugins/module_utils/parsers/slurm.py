@@ -188,7 +188,8 @@ def parse_scontrol_nodes(text: str) -> list[dict[str, Any]]:
         parts = state.split("+")
         node["state"] = parts[0].rstrip("*").lower() or None
         node["flags"] = [p.lower() for p in parts[1:]]
-        node["not_responding"] = parts[0].endswith("*")
+        # Slurm < 23.02 marks it with '*' (DOWN*), later releases with a NOT_RESPONDING flag.
+        node["not_responding"] = parts[0].endswith("*") or "not_responding" in node["flags"]
         for key in ("CPUTot", "CPUAlloc", "RealMemory", "Sockets", "CoresPerSocket", "ThreadsPerCore", "Boards"):
             if key in node and re.match(r"^\d+$", node[key]):
                 node[key] = int(node[key])
@@ -207,11 +208,19 @@ def parse_squeue(text: str) -> list[dict[str, Any]]:
         line = raw.strip()
         if not line:
             continue
-        fields = line.split("|")
-        if len(fields) != 6 or not re.match(r"^\d+(_\d+)?$", fields[0]) or not fields[5].isdigit():
+        fields = line.split("|", 4)
+        if len(fields) == 5 and "|" in fields[4]:
+            name, count = fields[4].rsplit("|", 1)
+            fields = [*fields[:4], name, count]
+        # job ids: 12, 12_3 (array task), 12_[1-10%2] (pending array), 1234+0 (het job)
+        if len(fields) != 6 or not re.match(r"^\d+(\+\d+)?(_(\d+|\[[^\]]*\]))?$", fields[0]) \
+                or not fields[5].isdigit():
             raise ParseError(f"not squeue -o '{SQUEUE_FORMAT}' output", number, raw)
         job_id, state, nodelist, user, name, count = fields
-        jobs.append({"job_id": job_id, "state": state, "nodelist": nodelist,
-                     "nodes": hostlist_expand(nodelist) if nodelist and not nodelist.startswith("(") else [],
+        try:
+            nodes = hostlist_expand(nodelist) if nodelist and not nodelist.startswith("(") else []
+        except ValueError as exc:
+            raise ParseError(f"bad node list {nodelist!r}: {exc}", number, raw) from None
+        jobs.append({"job_id": job_id, "state": state, "nodelist": nodelist, "nodes": nodes,
                      "user": user, "name": name, "node_count": int(count)})
     return jobs
