@@ -69,7 +69,8 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
             tasks.append((dur, task, host, status))
             per_task.setdefault(task, set()).add(status)
             if kind == "runner_on_ok" and res.get("msg") and data.get("task_action", "").endswith("assert") \
-                    and res.get("msg") != "All assertions passed" and res["msg"] not in messages:
+                    and res["msg"] not in ("All assertions passed", "All items completed") \
+                    and res["msg"] not in messages:
                 messages.append(res["msg"])
             if "/tasks/verify.yml" in (data.get("task_path") or ""):
                 verify_tasks.setdefault(task, None)
