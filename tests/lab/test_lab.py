@@ -102,6 +102,13 @@ def test_srun_on_all_nodes(inventory):
     assert sorted(out.stdout.split()) == NODE_NAMES
 
 
+def test_mpirun_hello_across_nodes_as_cluster_user(inventory):
+    out = node_exec("node0", "runuser", "-u", "cluster", "--", "mpirun", "-np", str(NODES),
+                    "--host", ",".join(NODE_NAMES), "python3", "/usr/local/bin/gpuforge-mpi-hello.py")
+    assert sorted(out.stdout.split("\n")[:NODES]) == [
+        f"rank {i} of {NODES} on {node}" for i, node in enumerate(NODE_NAMES)]
+
+
 def test_munge_key_is_one_secret_file(inventory):
     sums = set()
     for node in NODE_NAMES:
