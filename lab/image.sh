@@ -7,7 +7,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 mirror=${LAB_MIRROR:-$(awk '/^URIs:/{print $2; exit} /^deb /{print $2; exit}' /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list 2>/dev/null | head -n1)}
 case "$mirror" in *debian*) ;; *) mirror=http://deb.debian.org/debian ;; esac
 suite=${LAB_SUITE:-bookworm}
-hash=$(cat "$here/image.sh" "$here/image-packages.txt" <(echo "$mirror $suite") | sha256sum | cut -c1-12)
+hash=$(cat "$here/image.sh" "$here/image-packages.txt" "$here/image-cache-packages.txt" <(echo "$mirror $suite") \
+  | sha256sum | cut -c1-12)
 tag="localhost/gpuforge-lab:$hash"
 if podman image exists "$tag"; then
   echo "$tag"
@@ -57,9 +58,18 @@ chmod 0440 "$root/etc/sudoers.d/labadmin"
 echo 'labadmin:labadmin' | chroot "$root" chpasswd
 rm -f "$root/etc/machine-id" && touch "$root/etc/machine-id"
 rm -rf "$root"/var/cache/apt/archives/*.deb
+# Fresh package lists and the roles' packages in the apt cache (downloaded, not installed).
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+chroot "$root" apt-get update -qq >&2
+chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --download-only --no-install-recommends \
+  $(grep -vE '^\s*(#|$)' "$here/image-cache-packages.txt") >&2
 log "importing $tag"
 tar -C "$root" -c . | podman import \
   --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL=SIGRTMIN+3' \
   --message "gpuforge lab node image ($suite)" - "$tag" >&2
 podman tag "$tag" localhost/gpuforge-lab:latest
+# Images of older recipes go, unless a container still uses them.
+for old in $(podman images --format '{{.Repository}}:{{.Tag}}' localhost/gpuforge-lab); do
+  case "$old" in "$tag"|*:latest) ;; *) podman rmi "$old" >/dev/null 2>&1 || true ;; esac
+done
 echo "$tag"

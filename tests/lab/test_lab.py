@@ -123,7 +123,7 @@ CPU_OVERRIDE = "{{ {'CPUs': 1, 'CoresPerSocket': 1} if inventory_hostname == 'no
 
 
 def test_cpu_change_restarts_in_order_and_node_returns_idle(inventory, fact_cache):
-    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache,
+    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, tags="munge_slurm",
                               extravars={"munge_slurm_node_hardware": CPU_OVERRIDE})
     assert run.rc == 0, failure_text(run)
     changed = changed_tasks(run)
@@ -136,7 +136,7 @@ def test_cpu_change_restarts_in_order_and_node_returns_idle(inventory, fact_cach
     assert nodes["node1"] == ("idle", 1)
     assert all(state == "idle" for state, _ in nodes.values()), nodes
     # And back: the detected hardware again.
-    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache)
+    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, tags="munge_slurm")
     assert run.rc == 0, failure_text(run)
     assert slurm_nodes()["node1"][1] > 1 or NODES < 2
 
@@ -144,14 +144,14 @@ def test_cpu_change_restarts_in_order_and_node_returns_idle(inventory, fact_cach
 def test_partition_option_change_only_reconfigures(inventory, fact_cache):
     partitions = [{"name": "main", "group": "all", "default": True,
                    "options": {"MaxTime": "90", "OverSubscribe": "NO", "State": "UP"}}]
-    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache,
+    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, tags="munge_slurm",
                               extravars={"munge_slurm_partitions": partitions})
     assert run.rc == 0, failure_text(run)
     changed = changed_tasks(run)
     assert ("Reconfigure Slurm", "node0") in changed
     assert not any(t in ("Restart slurmctld", "Restart slurmd") for t, _ in changed), changed
     assert "MaxTime=01:30:00" in node_exec("node0", "scontrol", "show", "partition", "main").stdout
-    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache)
+    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, tags="munge_slurm")
     assert run.rc == 0, failure_text(run)
     assert "MaxTime=UNLIMITED" in node_exec("node0", "scontrol", "show", "partition", "main").stdout
 
