@@ -382,3 +382,52 @@ def test_scanner_catches_defaults_drift(defaults, expect):
 
 def test_scanner_catches_missing_main_entry_point():
     assert defaults_findings("r", {}, {"argument_specs": {"other": {"options": {}}}})
+
+
+# ---------------------------------------------------------------- variable shadowing
+# A task-level `vars:` entry loses to a fact or a registered result of the same name (higher
+# precedence), so a role whose task var shares a name with one of its own facts reads the
+# wrong value on the second pass. Intentional overrides of a role var are listed here.
+SHADOW_ALLOWED = {("munge_slurm", "__munge_slurm_compute_hosts")}  # preview_gres: the play's hosts
+
+
+def _role_names_and_task_vars(role_dir: Path) -> tuple[set, dict]:
+    defined, task_vars = set(), {}
+    for f in sorted((role_dir / "vars").glob("*.yml")):
+        defined.update((yaml.safe_load(f.read_text()) or {}).keys())
+
+    def walk(tasks, fname):
+        for t in tasks or []:
+            if not isinstance(t, dict):
+                continue
+            if "register" in t:
+                defined.add(t["register"])
+            for key in ("ansible.builtin.set_fact", "set_fact"):
+                if isinstance(t.get(key), dict):
+                    defined.update(t[key].keys())
+            for name in t.get("vars") or {}:
+                task_vars.setdefault(name, set()).add(fname)
+            for key in ("block", "rescue", "always"):
+                walk(t.get(key), fname)
+
+    for f in sorted([*(role_dir / "tasks").glob("*.yml"), *(role_dir / "handlers").glob("*.yml")]):
+        walk(yaml.safe_load(f.read_text()), f.name)
+    return defined, task_vars
+
+
+@pytest.mark.parametrize("role", sorted(p.name for p in (REPO / "roles").iterdir() if p.is_dir()))
+def test_task_vars_do_not_shadow_the_roles_own_facts(role):
+    defined, task_vars = _role_names_and_task_vars(REPO / "roles" / role)
+    clashes = {name: sorted(files) for name, files in task_vars.items()
+               if name in defined and (role, name) not in SHADOW_ALLOWED}
+    assert clashes == {}
+
+
+def test_shadow_check_catches_a_clash(tmp_path):
+    (tmp_path / "vars").mkdir()
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "main.yml").write_text(
+        "- ansible.builtin.set_fact:\n    __r_x: 1\n"
+        "- ansible.builtin.debug:\n    msg: hi\n  vars:\n    __r_x: 2\n")
+    defined, task_vars = _role_names_and_task_vars(tmp_path)
+    assert "__r_x" in defined and "__r_x" in task_vars
