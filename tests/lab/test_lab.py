@@ -129,12 +129,12 @@ def test_cpu_change_restarts_in_order_and_node_returns_idle(inventory, fact_cach
     changed = changed_tasks(run)
     assert ("Restart slurmctld", "node0") in changed
     assert {("Restart slurmd", n) for n in NODE_NAMES} <= changed
-    assert not any(t == "Reconfigure Slurm" for t, _ in changed)
+    assert not any(task == "Reconfigure Slurm" for task, _host in changed)
     order = [task[1] for task in run.tasks if task[1] in ("Restart slurmctld", "Restart slurmd")]
     assert order[0] == "Restart slurmctld"  # the controller first, then the nodes
     nodes = slurm_nodes()
     assert nodes["node1"] == ("idle", 1)
-    assert all(state == "idle" for state, _ in nodes.values()), nodes
+    assert all(state == "idle" for state, _cpus in nodes.values()), nodes
     # And back: the detected hardware again.
     run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, tags="munge_slurm")
     assert run.rc == 0, failure_text(run)
@@ -149,7 +149,7 @@ def test_partition_option_change_only_reconfigures(inventory, fact_cache):
     assert run.rc == 0, failure_text(run)
     changed = changed_tasks(run)
     assert ("Reconfigure Slurm", "node0") in changed
-    assert not any(t in ("Restart slurmctld", "Restart slurmd") for t, _ in changed), changed
+    assert not any(task in ("Restart slurmctld", "Restart slurmd") for task, _host in changed), changed
     assert "MaxTime=01:30:00" in node_exec("node0", "scontrol", "show", "partition", "main").stdout
     run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, tags="munge_slurm")
     assert run.rc == 0, failure_text(run)

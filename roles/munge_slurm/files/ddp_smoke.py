@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Role: gpuforge.cluster.munge_slurm (validation job).
 """PyTorch DDP smoke test, one process per node under torchrun (NCCL on GPUs, gloo on CPUs).
 

@@ -69,7 +69,8 @@ def test_none_skips_checks():
 def test_matrix_data_is_consistent():
     for cuda, minimum in vm.CUDA_DRIVER_MINIMUM.items():
         assert vm.cuda_mm(cuda) == cuda
-        assert vm.driver_branch(minimum) >= vm.driver_branch(vm.CUDA_MINOR_COMPAT_MINIMUM[cuda.split(".")[0]])
+        major = cuda.split(".", maxsplit=1)[0]
+        assert vm.driver_branch(minimum) >= vm.driver_branch(vm.CUDA_MINOR_COMPAT_MINIMUM[major])
     mins = [vm._key(v) for v in vm.CUDA_DRIVER_MINIMUM.values()]
     assert mins == sorted(mins)  # newer CUDA never needs an older driver
     for cuda, builds in vm.NCCL_BUILDS.items():
