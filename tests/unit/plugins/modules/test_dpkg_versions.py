@@ -16,9 +16,9 @@ DEVICE = (
 )
 
 
-
 def _never_run():
     raise AssertionError("ran")
+
 
 def test_parse_states():
     packages, held, other = dpkg_versions.parse(DEVICE)

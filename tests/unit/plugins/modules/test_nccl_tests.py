@@ -13,9 +13,9 @@ DEVICE = (FIX / "h100-580-nccl2283-ansible-all_reduce_1g_1GiB.txt").read_text()
 EIGHT_RANKS = (FIX / "rccl-mi300x-one-row.txt").read_text()
 
 
-
 def _never_run():
     raise AssertionError("ran")
+
 
 def test_local_run_argv_env_and_single_rank_busbw_skipped(tmp_path):
     calls = []
