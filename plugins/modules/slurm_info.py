@@ -73,13 +73,11 @@ from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.slurm imp
     parse_scontrol_nodes,
     parse_squeue,
 )
+from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import run_tool
 
 
 def run(module, tool, args):
-    path = module.get_bin_path(tool)
-    if not path:
-        module.fail_json(msg="%s not found: install the Slurm client (slurm-client)" % tool)
-    rc, out, err = module.run_command([path, *args], environ_update={"LC_ALL": "C", "LANG": "C"})
+    rc, out, err, _argv = run_tool(module, tool, args, "the Slurm client (slurm-client)")
     if rc != 0:
         module.fail_json(msg="%s %s failed (rc=%d): %s" % (tool, " ".join(args), rc, err.strip()))
     return out

@@ -101,8 +101,8 @@ def test_runs_scontrol_and_squeue_with_c_locale():
 
     result = _run({}, run_command)
     assert calls == [
-        (["/usr/bin/scontrol", "show", "node", "--oneliner"], {"LC_ALL": "C", "LANG": "C"}),
-        (["/usr/bin/squeue", "-h", "-o", "%i|%T|%N|%u|%j|%D"], {"LC_ALL": "C", "LANG": "C"}),
+        (["/usr/bin/scontrol", "show", "node", "--oneliner"], {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}),
+        (["/usr/bin/squeue", "-h", "-o", "%i|%T|%N|%u|%j|%D"], {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}),
     ]
     assert len(result["nodes"]) == 3 and len(result["jobs"]) == 2
 
@@ -122,7 +122,9 @@ def test_runs_only_what_is_not_given():
 def test_scontrol_missing():
     result = _run({}, bins={})
     assert result["failed"] is True
-    assert result["msg"] == "scontrol not found: install the Slurm client (slurm-client)"
+    assert result["msg"].startswith("scontrol was not found on the PATH of ")
+    assert result["msg"].endswith("(install the Slurm client (slurm-client))")
+    assert result["reason"] == "tool_not_found"
 
 
 def test_scontrol_fails_with_its_stderr():
