@@ -7,7 +7,7 @@ import re
 from ansible.errors import AnsibleFilterError
 
 _DROP = re.compile(r"\b(nvidia|geforce|tesla|quadro|graphics|gpu|laptop|\d+\s*gb|hbm\d*e?|sxm\d*|pcie|nvl|"
-                   r"max-q|founders edition|mig.*)\b", re.IGNORECASE)
+                   r"max q|founders edition|workstation edition|server edition|generation|blackwell|mig.*)\b", re.IGNORECASE)
 
 
 def gpu_type(name):

@@ -224,3 +224,48 @@ def parse_squeue(text: str) -> list[dict[str, Any]]:
         jobs.append({"job_id": job_id, "state": state, "nodelist": nodelist, "nodes": nodes,
                      "user": user, "name": name, "node_count": int(count)})
     return jobs
+
+
+_LOG_PREFIX = re.compile(r"^slurmd(?:-[^:\s]+)?:\s*")
+_GRES_KEYS = {"Name": "name", "Type": "type", "Count": "count", "Index": "index", "ID": "plugin_id",
+              "File": "file", "Cores": "cores", "CoreCnt": "core_count", "Links": "links",
+              "Flags": "flags"}
+
+
+def parse_slurmd_gres(text: str) -> dict[str, Any]:
+    """Parse ``slurmd -G`` (what slurmd makes of slurm.conf + gres.conf, printed to stderr).
+
+    Returns ``gres`` (one dict per ``Gres Name=...`` record: name, type, count, index, file...),
+    ``errors`` (``error:`` and ``fatal:`` lines), ``warnings`` (``WARNING:`` lines) and
+    ``notes`` (any other log line, e.g. ``s_p_parse_file: file ... is empty``). slurmd exits 0
+    after a WARNING or a bad device ``error:``, so callers must look at both lists.
+    """
+    text = check_text(text)
+    result: dict[str, Any] = {"gres": [], "errors": [], "warnings": [], "notes": []}
+    for number, raw in enumerate(text.split("\n"), 1):
+        line = _LOG_PREFIX.sub("", raw.strip())
+        if not line:
+            continue
+        lower = line.lower()
+        if lower.startswith(("error:", "fatal:")):
+            result["errors"].append(line)
+        elif lower.startswith("warning:"):
+            result["warnings"].append(line)
+        elif line.startswith("Gres "):
+            record: dict[str, Any] = {}
+            for key, value in re.findall(r"(\w+)=(\S*)", line):
+                if key not in _GRES_KEYS:
+                    continue
+                if value == "(null)":
+                    value = None
+                elif key in ("Count", "Index", "ID", "CoreCnt") and value.isdigit():
+                    value = int(value)
+                record[_GRES_KEYS[key]] = value
+            if "name" not in record or "count" not in record:
+                raise ParseError("slurmd -G Gres record without Name= and Count=", number, raw)
+            result["gres"].append(record)
+        elif raw.lstrip().startswith("slurmd"):
+            result["notes"].append(line)
+        else:
+            raise ParseError("not slurmd -G output (expected 'slurmd[-node]: ...' log lines)", number, raw)
+    return result

@@ -18,6 +18,9 @@ FIXTURE_NAMES = [
     ("NVIDIA GeForce RTX 3060 Laptop GPU", "rtx3060"),
     ("NVIDIA GeForce RTX 4090", "rtx4090"),
     ("Tesla P100-PCIE-16GB", "p100"),
+    ("Tesla V100S-PCIE-32GB", "v100s"),
+    ("NVIDIA RTX A5000", "rtxa5000"),
+    ("NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition", "rtxpro6000"),
 ]
 TARGET_NAMES = [
     ("NVIDIA GeForce RTX 5090", "rtx5090"),
@@ -28,6 +31,10 @@ TARGET_NAMES = [
     ("NVIDIA GeForce RTX 5070", "rtx5070"),
     ("NVIDIA H200", "h200"),
     ("NVIDIA L40S", "l40s"),
+    ("NVIDIA RTX PRO 6000 Blackwell Server Edition", "rtxpro6000"),
+    ("NVIDIA RTX 6000 Ada Generation", "rtx6000ada"),
+    ("Quadro RTX 6000", "rtx6000"),
+    ("NVIDIA GeForce RTX 2080 Max-Q", "rtx2080"),
 ]
 
 

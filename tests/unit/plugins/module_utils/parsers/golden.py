@@ -36,6 +36,7 @@ def parser_for(path: Path):
         "perftest": perftest.parse_perftest,
         "nccl_tests": nccl_tests.parse_nccl_tests,
         "slurm": slurm.parse_slurmd_c,
+        "slurmd_gres": slurm.parse_slurmd_gres,
     }[tool]
 
 
