@@ -18,6 +18,10 @@ author:
 notes:
   - Read-only; supports check mode. The tool runs with C(LC_ALL=C).
   - C(slurmd -G) stats every C(File=) device, so run it on the node itself.
+  - Errors slurmd logs before it prints the GRES (a cgroup plugin that cannot start, a missing
+    library) go to a log file (C(-L)) that the module reads, so the failure says why.
+  - Slurm checks its own program name; run the binary as C(slurmd) (Debian's C(/usr/sbin/slurmd)
+    alternatives link), not C(slurmd-wlm), or it reads no C(Gres=) from the node line.
 options:
   config:
     description: Path of the C(slurm.conf) to check; C(gres.conf) is read from the same directory.
@@ -79,6 +83,7 @@ summary:
   sample: [h100:/dev/nvidia0]
 """
 
+import os
 from collections import Counter
 
 from ansible.module_utils.basic import AnsibleModule
@@ -131,9 +136,14 @@ def main():
     rc = 0
     text = p["output"]
     if text is None:
-        rc, out, err, _argv = run_tool(module, p["executable"], ["-G", "-f", p["config"], "-N", p["node"]],
+        log = os.path.join(module.tmpdir, "slurmd-G.log")
+        rc, out, err, _argv = run_tool(module, p["executable"],
+                                       ["-G", "-f", p["config"], "-N", p["node"], "-L", log],
                                        "slurmd (slurm-wlm)")
         text = (out or "") + (err or "")
+        if os.path.exists(log):
+            with open(log, encoding="utf-8", errors="replace") as handle:
+                text += "\n" + handle.read()
     try:
         parsed = parse_slurmd_gres(text)
     except ParseError as exc:

@@ -226,7 +226,7 @@ def parse_squeue(text: str) -> list[dict[str, Any]]:
     return jobs
 
 
-_LOG_PREFIX = re.compile(r"^slurmd(?:-[^:\s]+)?:\s*")
+_LOG_PREFIX = re.compile(r"^(?:slurmd(?:-[^:\s]+)?:|\[\d{4}-\d\d-\d\dT[\d:.]+\])\s*")
 _GRES_KEYS = {"Name": "name", "Type": "type", "Count": "count", "Index": "index", "ID": "plugin_id",
               "File": "file", "Cores": "cores", "CoreCnt": "core_count", "Links": "links",
               "Flags": "flags"}
@@ -238,7 +238,8 @@ def parse_slurmd_gres(text: str) -> dict[str, Any]:
     Returns ``gres`` (one dict per ``Gres Name=...`` record: name, type, count, index, file...),
     ``errors`` (``error:`` and ``fatal:`` lines), ``warnings`` (``WARNING:`` lines) and
     ``notes`` (any other log line, e.g. ``s_p_parse_file: file ... is empty``). slurmd exits 0
-    after a WARNING or a bad device ``error:``, so callers must look at both lists.
+    after a WARNING or a bad device ``error:``, so callers must look at both lists. Lines of
+    slurmd's log file (``[2026-11-23T18:09:24.862] error: ...``, from ``-L FILE``) are read too.
     """
     text = check_text(text)
     result: dict[str, Any] = {"gres": [], "errors": [], "warnings": [], "notes": []}
@@ -264,7 +265,7 @@ def parse_slurmd_gres(text: str) -> dict[str, Any]:
             if "name" not in record or "count" not in record:
                 raise ParseError("slurmd -G Gres record without Name= and Count=", number, raw)
             result["gres"].append(record)
-        elif raw.lstrip().startswith("slurmd"):
+        elif _LOG_PREFIX.match(raw.strip()):
             result["notes"].append(line)
         else:
             raise ParseError("not slurmd -G output (expected 'slurmd[-node]: ...' log lines)", number, raw)

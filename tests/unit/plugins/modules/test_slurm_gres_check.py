@@ -102,8 +102,24 @@ def test_runs_slurmd_with_the_config_and_node():
     args = {"node": "gx", "config": "/run/check/slurm.conf", "expected": gpus("h100", [0])}
     result = _run(args, run_command)
     assert result["failed"] is False
-    assert calls[0][0] == ["/usr/sbin/slurmd", "-G", "-f", "/run/check/slurm.conf", "-N", "gx"]
+    assert calls[0][0][:6] == ["/usr/sbin/slurmd", "-G", "-f", "/run/check/slurm.conf", "-N", "gx"]
+    assert calls[0][0][6] == "-L" and calls[0][0][7].endswith("slurmd-G.log")
     assert calls[0][1]["LC_ALL"] == "C"
+
+
+def test_errors_slurmd_logged_to_its_file_are_reported():
+    """Before it prints GRES, slurmd logs to -L FILE only (real lines from the GPU machine)."""
+    logged = out("device-cgroup-v2-no-dbus")
+
+    def run_command(self, argv, **kw):
+        with open(argv[argv.index("-L") + 1], "w") as handle:
+            handle.write(logged)
+        return 1, "", ""
+
+    result = _run({"node": "h100node", "config": "/x/slurm.conf", "expected": gpus("h100", [0])}, run_command)
+    assert result["failed"] is True
+    assert "Unable to initialize cgroup plugin" in result["msg"]
+    assert "cannot connect to dbus system daemon" in result["msg"]
 
 
 def test_nonzero_exit_without_error_lines_fails():
