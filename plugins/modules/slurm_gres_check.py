@@ -9,10 +9,13 @@ version_added: 0.1.0
 description:
   - Runs C(slurmd -G -f CONFIG -N NODE), the way slurmd itself reads C(slurm.conf) and the C(gres.conf) beside it,
     and compares the GPU records slurmd prints with O(expected).
-  - Fails on a non-zero exit, on any C(error:), C(fatal:) or C(WARNING:) line (slurmd exits 0 after
-    I(has 1 more configured than expected in slurm.conf) and after a File= that is not a character device),
-    and when the GPUs differ from O(expected) (for example C(Gres=gpu:v100s:8) on the node line but only four
-    C(File=) lines, which slurmd -G accepts silently and slurmctld later answers by draining the node).
+  - Fails on a non-zero exit, on any C(fatal:) or C(WARNING:) line, on C(error:) lines about GRES or the
+    configuration files (slurmd exits 0 after I(has 1 more configured than expected in slurm.conf) and after a
+    File= that is not a character device), and when the GPUs differ from O(expected) (for example
+    C(Gres=gpu:v100s:8) on the node line but only four C(File=) lines, which slurmd -G accepts silently and
+    slurmctld later answers by draining the node).
+  - Other C(error:) lines slurmd logs on the way (I(Node configuration differs from hardware) when slurm.conf
+    declares less than the node has, a missing spool directory) are returned in RV(errors_seen) but do not fail.
 author:
   - gpuforge.cluster maintainers (@gpuforge)
 notes:
@@ -67,7 +70,7 @@ warnings_seen:
   type: list
   elements: str
 errors_seen:
-  description: C(error:) and C(fatal:) lines slurmd printed.
+  description: C(error:) and C(fatal:) lines slurmd printed or logged, blocking or not.
   returned: always
   type: list
   elements: str
@@ -84,6 +87,7 @@ summary:
 """
 
 import os
+import re
 from collections import Counter
 
 from ansible.module_utils.basic import AnsibleModule
@@ -97,10 +101,14 @@ from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import (
     run_tool,
 )
 
+# error: lines that mean the GRES configuration is wrong (the rest are slurmd's start-up noise).
+_BLOCKING_ERROR = re.compile(r"^fatal:|gres|parse|parsing|unrecognized key|device|file=", re.IGNORECASE)
+
 
 def judge(parsed, expected):
     """Problems (list of text) between what slurmd printed and the expected [(type, file)]."""
-    problems = [f"slurmd said: {line}" for line in parsed["errors"] + parsed["warnings"]]
+    blocking = [line for line in parsed["errors"] if _BLOCKING_ERROR.search(line)]
+    problems = [f"slurmd said: {line}" for line in blocking + parsed["warnings"]]
     seen = []
     for rec in parsed["gres"]:
         if rec.get("name") != "gpu":
@@ -155,8 +163,10 @@ def main():
             module.fail_json(msg=f"expected entries are TYPE:/dev/FILE, got {entry!r}")
         expected.append((gres_type, path))
     problems, summary = judge(parsed, expected)
-    if rc != 0 and not parsed["errors"]:
-        problems.insert(0, f"slurmd -G exited {rc}")
+    if rc != 0:
+        reasons = [line for line in parsed["errors"] if f"slurmd said: {line}" not in problems]
+        problems.insert(0, f"slurmd -G exited {rc}" + (": " + "; ".join(reasons) if reasons else
+                                                       " and logged nothing (run it by hand with -vvv)"))
     result = {"gres": parsed["gres"], "warnings_seen": parsed["warnings"], "errors_seen": parsed["errors"],
               "summary": summary, "rc": rc}
     if problems:

@@ -59,6 +59,9 @@ def _run(args, run_command=None):
     ("two-types", gpus("h100", [0]) + gpus("l4", [1])),
     ("no-gpus", []),
     ("other-node-only", []),
+    # start-up errors unrelated to GRES (no spool dir yet, CPUs=1 declared on a 2-CPU node) do not block
+    ("config-below-hardware", gpus("h100", [0])),
+    ("config-above-hardware", gpus("h100", [0])),
 ])
 def test_accepted(fixture, expected):
     result = _run({"node": "gx", "expected": expected, "output": out(fixture)})
@@ -118,6 +121,7 @@ def test_errors_slurmd_logged_to_its_file_are_reported():
 
     result = _run({"node": "h100node", "config": "/x/slurm.conf", "expected": gpus("h100", [0])}, run_command)
     assert result["failed"] is True
+    assert "slurmd -G exited 1: " in result["msg"]
     assert "Unable to initialize cgroup plugin" in result["msg"]
     assert "cannot connect to dbus system daemon" in result["msg"]
 
@@ -125,7 +129,7 @@ def test_errors_slurmd_logged_to_its_file_are_reported():
 def test_nonzero_exit_without_error_lines_fails():
     result = _run({"node": "gx", "config": "/x/slurm.conf", "expected": []},
                   lambda self, argv, **kw: (1, "", ""))
-    assert result["failed"] is True and "slurmd -G exited 1" in result["msg"]
+    assert result["failed"] is True and "slurmd -G exited 1 and logged nothing" in result["msg"]
 
 
 def test_unreadable_output_names_the_line():
@@ -138,3 +142,9 @@ def test_unreadable_output_names_the_line():
 def test_bad_expected_entry_is_named(entry):
     result = _run({"node": "gx", "expected": [entry], "output": out("one-h100")})
     assert result["failed"] is True and repr(entry) in result["msg"]
+
+
+def test_non_blocking_errors_are_still_returned():
+    result = _run({"node": "gx", "expected": gpus("h100", [0]), "output": out("config-below-hardware")})
+    assert result["failed"] is False
+    assert any("Node configuration differs from hardware" in e for e in result["errors_seen"])
