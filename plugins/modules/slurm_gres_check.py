@@ -165,8 +165,13 @@ def main():
     problems, summary = judge(parsed, expected)
     if rc != 0:
         reasons = [line for line in parsed["errors"] if f"slurmd said: {line}" not in problems]
-        problems.insert(0, f"slurmd -G exited {rc}" + (": " + "; ".join(reasons) if reasons else
-                                                       " and logged nothing (run it by hand with -vvv)"))
+        if reasons:
+            why = ": " + "; ".join(reasons)
+        elif parsed["errors"]:
+            why = ""
+        else:
+            why = " and logged nothing (run it by hand with -vvv)"
+        problems.insert(0, f"slurmd -G exited {rc}{why}")
     result = {"gres": parsed["gres"], "warnings_seen": parsed["warnings"], "errors_seen": parsed["errors"],
               "summary": summary, "rc": rc}
     if problems:

@@ -148,3 +148,11 @@ def test_non_blocking_errors_are_still_returned():
     result = _run({"node": "gx", "expected": gpus("h100", [0]), "output": out("config-below-hardware")})
     assert result["failed"] is False
     assert any("Node configuration differs from hardware" in e for e in result["errors_seen"])
+
+
+def test_nonzero_exit_with_its_reason_already_listed():
+    result = _run({"node": "gx", "config": "/x/slurm.conf", "expected": gpus("h100", [9])},
+                  lambda self, argv, **kw: (1, "", out("fatal-missing-device")))
+    assert result["failed"] is True
+    assert "slurmd -G exited 1; slurmd said: error: Waiting for gres.conf file /dev/nvidia9" in result["msg"]
+    assert "logged nothing" not in result["msg"]
