@@ -156,6 +156,25 @@ def test_partition_option_change_only_reconfigures(inventory, fact_cache):
     assert "MaxTime=UNLIMITED" in node_exec("node0", "scontrol", "show", "partition", "main").stdout
 
 
+def test_restart_drain_is_resumed_but_an_admin_drain_stays(inventory, fact_cache):
+    # What a restart race leaves (slurmctld drains a slurmd that registered with the old definition)
+    # is resumed when the definition fits the measured hardware; an admin's drain is left alone.
+    node_exec("node0", "scontrol", "update", "nodename=node1", "state=drain", "reason=Low CPUs")
+    node_exec("node0", "scontrol", "update", "nodename=node2", "state=drain", "reason=disk check")
+    try:
+        run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, tags="munge_slurm")
+        changed = changed_tasks(run)
+        assert ("Resume nodes this role's restart left down or drained", "node0") in changed, changed
+        nodes = slurm_nodes()
+        assert nodes["node1"][0] == "idle", nodes
+        assert nodes["node2"][0] in ("drain", "drng"), nodes
+        # verify refuses a drained node, naming it and the reason
+        assert run.rc != 0 and "node2" in failure_text(run) and "disk check" in failure_text(run)
+    finally:
+        node_exec("node0", "scontrol", "update", "nodename=node2", "state=resume")
+    assert slurm_nodes()["node2"][0] == "idle"
+
+
 TORCH_WHEELS = sorted(Path("/opt/wheels").glob("torch-*+cpu-cp311-*.whl"))
 TORCH_WHEEL = Path(os.environ["LAB_TORCH_WHEEL"]) if os.environ.get("LAB_TORCH_WHEEL") else (
     TORCH_WHEELS[0] if TORCH_WHEELS else None)

@@ -29,12 +29,13 @@ mkdir -p /tmp/ac/ansible_collections/gpuforge
 ln -sfn "$repo" /tmp/ac/ansible_collections/gpuforge/cluster
 export ANSIBLE_COLLECTIONS_PATH=/tmp/ac ANSIBLE_CONFIG=$repo/molecule/nvidia_stack_nccl/device/ansible.cfg \
   ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1 ANSIBLE_CALLBACK_RESULT_FORMAT=yaml
-cmd=(ansible-playbook -i h100node, -c local -e ansible_python_interpreter=/usr/bin/python3 "$here/gres_check.yml")
+node=${DEVICE_NODE:-h100node}
+cmd=(ansible-playbook -i "$node," -c local -e ansible_python_interpreter=/usr/bin/python3 "$here/gres_check.yml")
 { echo "+ ${cmd[*]}"; "${cmd[@]}"; echo "rc=$?"; } > "$out/gres_check.log" 2>&1
 { echo "+ slurmd -G (the role's files)"; cat /tmp/gres-check/slurm.conf /tmp/gres-check/gres.conf; } >> "$out/device-env.txt" 2>&1
 # The same files with the default cgroup plugin (cgroup/v2), which needs systemd's dbus: what slurmd
 # prints and logs when it cannot start it (a fixture for slurm_gres_check).
 mv /tmp/gres-check/cgroup.conf /tmp/gres-check/cgroup.conf.v1
-LC_ALL=C "$root/slurmd" -G -f /tmp/gres-check/slurm.conf -N h100node -L /tmp/gres-check/v2.log > "$out/cgroup-v2-stderr.txt" 2>&1
+LC_ALL=C "$root/slurmd" -G -f /tmp/gres-check/slurm.conf -N "$node" -L /tmp/gres-check/v2.log > "$out/cgroup-v2-stderr.txt" 2>&1
 echo "rc=$?" >> "$out/cgroup-v2-stderr.txt"; cp /tmp/gres-check/v2.log "$out/cgroup-v2-log.txt"
 tail -25 "$out/gres_check.log"

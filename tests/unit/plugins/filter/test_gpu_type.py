@@ -13,6 +13,7 @@ from ansible_collections.gpuforge.cluster.plugins.filter.gpu import FilterModule
 
 FIXTURE_NAMES = [
     ("NVIDIA H100 80GB HBM3", "h100"),
+    ("NVIDIA H200", "h200"),
     ("NVIDIA A100-SXM4-40GB", "a100"),
     ("NVIDIA GeForce RTX 2080", "rtx2080"),
     ("NVIDIA GeForce RTX 3060 Laptop GPU", "rtx3060"),
