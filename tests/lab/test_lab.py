@@ -173,9 +173,8 @@ def test_restart_drain_is_resumed_but_an_admin_drain_stays(inventory, fact_cache
         assert run.rc != 0 and "node2" in failure_text(run) and "disk check" in failure_text(run)
     finally:
         node_exec("node0", "scontrol", "update", "nodename=node2", "state=resume")
-    for _ in range(30):  # right after a resume sinfo may still say idle* for a moment
-        if slurm_nodes()["node2"][0] == "idle":
-            break
+    deadline = time.monotonic() + 30  # right after a resume sinfo may still say idle* for a moment
+    while slurm_nodes()["node2"][0] != "idle" and time.monotonic() < deadline:
         time.sleep(1)
     assert slurm_nodes()["node2"][0] == "idle", slurm_nodes()
 
