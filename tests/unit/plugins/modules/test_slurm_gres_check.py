@@ -4,12 +4,11 @@ image's slurmd 22.05.8; provenance in their .source files) and runs slurmd at ar
 from __future__ import annotations
 
 from pathlib import Path
-from unittest.mock import patch
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.gpuforge.cluster.plugins.modules import slurm_gres_check
+
+from .harness import run_module
 
 FIXTURES = Path(__file__).parents[1] / "module_utils" / "parsers" / "fixtures" / "slurmd_gres"
 
@@ -22,34 +21,9 @@ def gpus(gres_type, minors):
     return [f"{gres_type}:/dev/nvidia{m}" for m in minors]
 
 
-class Exit(Exception):
-    pass
-
-
 def _run(args, run_command=None):
-    results = {}
-
-    def exit_json(self, **kw):
-        results.update(kw, failed=False)
-        raise Exit
-
-    def fail_json(self, **kw):
-        results.update(kw, failed=True)
-        raise Exit
-
-    def no_run(self, *a, **kw):
-        raise AssertionError("slurmd may not run when its output is given")
-
-    with (
-        patch_module_args(dict(args, _ansible_check_mode=True)),
-        patch.object(basic.AnsibleModule, "exit_json", exit_json),
-        patch.object(basic.AnsibleModule, "fail_json", fail_json),
-        patch.object(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/sbin/" + name),
-        patch.object(basic.AnsibleModule, "run_command", run_command or no_run),
-        pytest.raises(Exit),
-    ):
-        slurm_gres_check.main()
-    return results
+    return run_module(slurm_gres_check.main, dict(args, _ansible_check_mode=True), run_command,
+                      lambda self, name, *a, **k: "/usr/sbin/" + name)
 
 
 @pytest.mark.parametrize(("fixture", "expected"), [
