@@ -17,6 +17,12 @@ NET=${LAB_NETWORK:-gpuforge-lab}
 PREFIX=${LAB_PREFIX:-gpuforge-lab}
 SUBNET=${LAB_SUBNET:-10.77.0}          # /24; node i gets .(10+i), the gateway .1
 DOMAIN=${LAB_DOMAIN:-lab.gpuforge.test}
+# A second network on every node ("name:a.b.c", node i at .(10+i)), e.g. to put a node's cluster_ip on
+# another network than the others'. Empty: none.
+NET2=${LAB_NET2:-}
+# Nodes that get a FAKE nvidia-smi replaying a real recorded capture, and form the group `gpu`:
+# "node1=h100-580-q-x node2=datakit_8x-tesla-v100s-pcie" (captures: tests/unit/.../fixtures/nvidia_smi).
+FAKE_GPUS=${LAB_FAKE_GPUS:-}
 state="$repo/.lab/$PREFIX"
 # The default lab writes the embedded inventory; others (the tests' lab) keep theirs in .lab/.
 if [ "$PREFIX" = gpuforge-lab ]; then inv=${LAB_INVENTORY:-$repo/inventories/lab}; else inv=${LAB_INVENTORY:-$state/inventory}; fi
@@ -33,6 +39,10 @@ up() {
   [ -f "$state/ssh/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "gpuforge-lab-controller" -f "$state/ssh/id_ed25519"
   podman network exists "$NET" || podman network create --subnet "$SUBNET.0/24" --gateway "$SUBNET.1" \
     --label gpuforge-lab="$PREFIX" "$NET" >/dev/null
+  if [ -n "$NET2" ]; then
+    podman network exists "${NET2%%:*}" || podman network create --subnet "${NET2#*:}.0/24" \
+      --label gpuforge-lab="$PREFIX" "${NET2%%:*}" >/dev/null
+  fi
   local i name ip
   for ((i = 0; i < N; i++)); do
     name="$PREFIX-node$i"; ip="$SUBNET.$((10 + i))"
@@ -42,9 +52,11 @@ up() {
     fi
     log "starting node$i ($ip)"
     # --no-hosts: /etc/hosts is the node's own file (as on a server), not podman's bind mount.
+    local nets=(--network "$NET:ip=$ip")
+    [ -z "$NET2" ] || nets+=(--network "${NET2%%:*}:ip=${NET2#*:}.$((10 + i))")
     podman run -d --name "$name" --hostname "node$i" --label gpuforge-lab="$PREFIX" \
-      --network "$NET" --ip "$ip" --no-hosts --systemd=always \
-      --cap-add AUDIT_WRITE,NET_RAW,SYS_PTRACE,SYS_ADMIN "$image" >/dev/null
+      "${nets[@]}" --no-hosts --systemd=always \
+      --cap-add AUDIT_WRITE,NET_RAW,SYS_PTRACE,SYS_ADMIN,MKNOD "$image" >/dev/null
     # What the Debian installer and most rental images leave behind: the hostname on 127.0.1.1.
     podman exec "$name" sh -c "printf '127.0.0.1\tlocalhost\n127.0.1.1\tnode$i\n\n::1\tlocalhost ip6-localhost ip6-loopback\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n' > /etc/hosts"
     podman exec -i "$name" sh -c 'install -d -m 0700 -o labadmin -g labadmin ~labadmin/.ssh && cat > ~labadmin/.ssh/authorized_keys && chown labadmin:labadmin ~labadmin/.ssh/authorized_keys && chmod 0600 ~labadmin/.ssh/authorized_keys' < "$state/ssh/id_ed25519.pub"
@@ -62,6 +74,10 @@ up() {
   done
   mv "$state/ssh/known_hosts.new" "$state/ssh/known_hosts"
   write_inventory
+  if [ -n "$FAKE_GPUS" ]; then
+    log "FAKE GPUs (recorded nvidia-smi captures): $FAKE_GPUS"
+    ANSIBLE_CONFIG="$repo/ansible.cfg" "$repo/.venv/bin/ansible-playbook" -i "$inv" "$repo/lab/fake_gpu.yml" >/dev/null
+  fi
   chown -R "${SUDO_UID:-0}:${SUDO_GID:-0}" "$repo/.lab" "$inv" 2>/dev/null || true
   log "$N nodes up; inventory: ${inv#$repo/}"
 }
@@ -81,13 +97,19 @@ write_inventory() {
     echo "        head:"
     echo "          hosts:"
     echo "            node0: {ansible_host: $SUBNET.10, cluster_ip: $SUBNET.10}"
+    local i
     if [ "$N" -gt 1 ]; then
       echo "        compute:"
       echo "          hosts:"
-      local i
       for ((i = 1; i < N; i++)); do
         echo "            node$i: {ansible_host: $SUBNET.$((10 + i)), cluster_ip: $SUBNET.$((10 + i))}"
       done
+    fi
+    if [ -n "$FAKE_GPUS" ]; then
+      echo "        gpu:"
+      echo "          hosts:"
+      local pair
+      for pair in $FAKE_GPUS; do echo "            ${pair%%=*}: {lab_fake_gpu: ${pair#*=}}"; done
     fi
   } > "$inv/hosts.yml"
   cat > "$inv/group_vars/all/lab_connection.yml" <<YML
@@ -98,8 +120,15 @@ ansible_become: true
 ansible_ssh_private_key_file: $state/ssh/id_ed25519
 ansible_ssh_common_args: -o UserKnownHostsFile=$state/ssh/known_hosts -o StrictHostKeyChecking=yes
 ansible_control_path_dir: $state/cp
-cluster_hosts_domain: $DOMAIN
+cluster_domain: $DOMAIN
 YML
+  if [ -n "$FAKE_GPUS" ]; then
+    cat >> "$inv/group_vars/all/lab_connection.yml" <<YML
+# The GPU nodes have a FAKE nvidia-smi (recorded captures) and no NVIDIA repository is reachable:
+# the gpu_stack stage is off; Slurm schedules the recorded GPUs (gres.conf, Gres=).
+gpuforge_gpu_stack: false
+YML
+  fi
 }
 
 down() {
@@ -108,6 +137,7 @@ down() {
     log "removing $c"; podman rm -f -t 2 "$c" >/dev/null
   done
   podman network exists "$NET" && podman network rm "$NET" >/dev/null || true
+  [ -z "$NET2" ] || { podman network exists "${NET2%%:*}" && podman network rm "${NET2%%:*}" >/dev/null || true; }
   rm -rf "$state" "$inv/hosts.yml" "$inv/group_vars/all/lab_connection.yml" "$repo/.cache/facts"
   rmdir "$repo/.lab" 2>/dev/null || true
   log "lab removed (the base image stays cached: podman rmi localhost/gpuforge-lab:latest to drop it)"

@@ -1,7 +1,7 @@
 """The Slurm part on the same fresh 3-node lab: gpuforge.cluster.munge_slurm vs galaxyproject.slurm.
 
 Not part of the tests. Each contender gets a fresh lab (prefix gpuforge-bench), the names and
-SSH trust from site.yml (site_slurm=false, not timed), then its Slurm playbook timed cold and
+SSH trust from site.yml (gpuforge_slurm=false, not timed), then its Slurm playbook timed cold and
 re-run, then `srun -N3 hostname` as proof the cluster works.
 
 galaxyproject.slurm is not shipped here: fetch it yourself and pass its checkout, e.g.
@@ -89,7 +89,7 @@ def write_playbooks(galaxy_role: Path) -> None:
 def contender(name: str, reruns: int) -> dict:
     lab("down")
     lab("up")
-    base = labctl.run_playbook("site.yml", INVENTORY, fact_cache=FACTS, extravars={"site_slurm": False})
+    base = labctl.run_playbook("site.yml", INVENTORY, fact_cache=FACTS, extravars={"gpuforge_slurm": False})
     if base.rc != 0:
         raise SystemExit(f"{name}: site.yml (names, SSH) failed: {base.failures}")
     book = str(WORK / f"{name}.yml")

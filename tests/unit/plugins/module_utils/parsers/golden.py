@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ansible_collections.gpuforge.cluster.plugins.module_utils import node_model
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers import (
     flint,
     ibstat,
@@ -37,6 +38,7 @@ def parser_for(path: Path):
         "nccl_tests": nccl_tests.parse_nccl_tests,
         "slurm": slurm.parse_slurmd_c,
         "slurmd_gres": slurm.parse_slurmd_gres,
+        "ip": lambda text: {"interfaces": node_model.parse_ip_addr(text)},
     }[tool]
 
 

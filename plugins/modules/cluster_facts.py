@@ -1,0 +1,192 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: gpuforge.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: cluster_facts
+short_description: The node model - this node's name, cluster address, interface and networks
+version_added: 0.2.0
+description:
+  - The one producer of a node's identity on the cluster. Reads the node's interfaces
+    (C(ip -j address show), C(ip -j route show default)), which of them are wireless (sysfs) and
+    whether it runs in a container, then decides from the inventory inputs the cluster name,
+    short name, FQDN, cluster address, the interface carrying it, its network and the node's other
+    networks. Returns them as C(ansible_facts.gpuforge_node); what it observed as
+    C(ansible_facts.gpuforge_host) (recorded facts for offline rendering feed it back as O(observed)).
+  - Never fails on bad input: it returns C(problems) (the caller stops the run before any change)
+    and warns about what does not stop a run (a dynamic DHCP cluster address).
+author:
+  - gpuforge.cluster maintainers (@gpuforge)
+options:
+  host:
+    description: The inventory name of the node (C(inventory_hostname)).
+    type: str
+    required: true
+  cluster_ip:
+    description: The node's address on the cluster network; unset uses the first IPv4 address of the default-route interface.
+    type: str
+  hostname:
+    description: The cluster name; unset uses the inventory name's first label (C(ip-a-b-c-d) for hosts named by IP).
+    type: str
+  domain:
+    description: DNS domain of the cluster names; empty writes short names only.
+    type: str
+    default: ""
+  networks:
+    description: Other networks, by name, each with C(subnet) (CIDR), C(mtu) and C(interface) (where its address will live).
+    type: dict
+    default: {}
+  addresses:
+    description: This node's address on each named network.
+    type: dict
+    default: {}
+  host_index:
+    description: With a network's C(subnet) and no address in O(addresses), the node's address is host number O(host_index) of the subnet.
+    type: int
+  observed:
+    description:
+      - Use this recorded C(gpuforge_host) fact instead of reading the node (offline rendering).
+    type: dict
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.facts
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  facts:
+    support: full
+  platform:
+    support: full
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Describe this node on the cluster
+  gpuforge.cluster.cluster_facts:
+    host: "{{ inventory_hostname }}"
+    cluster_ip: "{{ cluster_ip | default(omit) }}"
+  register: node
+
+- name: The interface NCCL and MPI should use
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.gpuforge_node.interface }} ({{ ansible_facts.gpuforge_node.network }})"
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: C(gpuforge_node) (the node model) and C(gpuforge_host) (what was observed).
+  returned: always
+  type: complex
+  contains:
+    gpuforge_node:
+      description:
+        - C(name) the cluster name (hostname, /etc/hosts, Slurm NodeName, MPI hostfile, ssh), C(short), C(fqdn),
+          C(names) (the /etc/hosts names, canonical first), C(address), C(interface), C(prefix), C(network) (CIDR),
+          C(mtu), C(dynamic), C(in_container), C(container_type), C(host) (the inventory name) and C(networks)
+          (per name, C(cluster) included - C(address), C(prefix), C(network), C(interface), C(mtu), C(present)).
+      type: dict
+      returned: always
+      sample: {"name": "node1", "short": "node1", "fqdn": "node1.lab.example", "names": ["node1.lab.example", "node1"],
+               "address": "10.77.0.11", "interface": "eth0", "prefix": 24, "network": "10.77.0.0/24", "mtu": 1500,
+               "dynamic": false, "in_container": true, "container_type": "podman", "host": "node1", "networks": {}}
+    gpuforge_host:
+      description: C(interfaces) (name, mtu, link_type, operstate, mac, addresses), C(default_interface), C(wireless), C(in_container), C(container_type).
+      type: dict
+      returned: always
+problems:
+  description: Input that must stop the run, one sentence each naming the host and the value.
+  type: list
+  elements: str
+  returned: always
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gpuforge.cluster.plugins.module_utils.node_model import (
+    NodeModelError,
+    build_node,
+    default_route_interface,
+    parse_ip_addr,
+)
+from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import run_tool
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def container_type():
+    """The container this node runs in (systemd's word for it), or None on bare metal and VMs."""
+    kind = (_read("/run/systemd/container") or "").strip()
+    if kind:
+        return kind
+    if os.path.exists("/run/.containerenv"):
+        return "podman"
+    if os.path.exists("/.dockerenv"):
+        return "docker"
+    for item in (_read("/proc/1/environ") or "").split("\0"):
+        if item.startswith("container="):
+            return item.split("=", 1)[1] or "container"
+    if "microsoft" in (_read("/proc/sys/kernel/osrelease") or "").lower():
+        return "wsl"
+    return None
+
+
+def observe(module):
+    rc, out, err, argv = run_tool(module, "ip", ["-j", "address", "show"], package_hint="iproute2")
+    if rc != 0:
+        module.fail_json(msg="%s failed (rc=%d): %s" % (" ".join(argv), rc, err.strip()))
+    rrc, rout, _rerr, _rargv = run_tool(module, "ip", ["-j", "route", "show", "default"], package_hint="iproute2")
+    try:
+        interfaces = parse_ip_addr(out)
+        default_dev = default_route_interface(rout) if rrc == 0 else None
+    except NodeModelError as exc:
+        module.fail_json(msg=str(exc))
+    wireless = [i["name"] for i in interfaces
+                if os.path.exists("/sys/class/net/%s/wireless" % i["name"])
+                or os.path.exists("/sys/class/net/%s/phy80211" % i["name"])]
+    kind = container_type()
+    return {"interfaces": interfaces, "default_interface": default_dev, "wireless": wireless,
+            "in_container": kind is not None, "container_type": kind}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            host=dict(type="str", required=True),
+            cluster_ip=dict(type="str"),
+            hostname=dict(type="str"),
+            domain=dict(type="str", default=""),
+            networks=dict(type="dict", default={}),
+            addresses=dict(type="dict", default={}),
+            host_index=dict(type="int"),
+            observed=dict(type="dict"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    observed = p["observed"] if p["observed"] is not None else observe(module)
+    result = build_node(observed, p["host"], cluster_ip=p["cluster_ip"], hostname=p["hostname"],
+                        domain=p["domain"], networks=p["networks"], addresses=p["addresses"],
+                        host_index=p["host_index"])
+    for warning in result["warnings"]:
+        module.warn(warning)
+    module.exit_json(changed=False, problems=result["problems"],
+                     ansible_facts={"gpuforge_node": result["node"], "gpuforge_host": observed})
+
+
+if __name__ == "__main__":
+    main()
