@@ -86,9 +86,11 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
         "PATH": venv_bin + os.pathsep + os.environ.get("PATH", ""),
         "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
         "ANSIBLE_FORCE_COLOR": "0",
+        # ansible-runner turns host-key checking off unless the environment says otherwise
+        # (ANSIBLE_HOST_KEY_CHECKING=False, and ssh keeps the first StrictHostKeyChecking it is given):
+        # it stays on, as in ansible.cfg.
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
     }
-    if fact_cache is not None:
-        env["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(fact_cache)
     start = time.monotonic()
     r = ansible_runner.run(
         private_data_dir=str(pdd),
@@ -99,6 +101,9 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
         tags=tags,
         cmdline="--check --diff" if check else None,
         envvars=env,
+        # An absolute path (by default ansible.cfg's): ansible-runner would otherwise keep the fact cache
+        # in the artifact folder (removed below), and every run would gather again.
+        fact_cache=str((fact_cache or REPO / ".cache" / "facts").resolve()),
         event_handler=on_event,
         quiet=quiet,
     )
