@@ -11,7 +11,7 @@ from pathlib import Path
 
 import labctl
 import pytest
-from conftest import NODES, PREFIX, node_exec
+from conftest import GPU_NODES, NODES, PREFIX, node_exec
 
 NODE_NAMES = [f"node{i}" for i in range(NODES)]
 FIRST_STATE: dict = {}
@@ -51,10 +51,19 @@ def test_fresh_nodes_resolve_their_name_to_loopback(inventory):
 @pytest.mark.parametrize(("extravars", "names"), [
     ({"ssh_trust_user": ["cluster", "admin"]}, "ssh_trust_user"),
     ({"cluster_ip": "10.79.0.300"}, "cluster_ip"),
+    # The node model (role cluster): an address the node does not have, a node on another network
+    # (node2's address on the lab's second network), names equal but for case.
+    ({"cluster_ip": "{{ '10.79.0.99' if inventory_hostname == 'node1' else ansible_host }}"},
+     "node1: cluster_ip 10.79.0.99 is not an address of this node"),
+    ({"cluster_ip": "{{ '10.81.0.12' if inventory_hostname == 'node2' else ansible_host }}"},
+     "10.81.0.0/24: node2 10.81.0.12/24"),
+    ({"cluster_hostname": "{{ 'Node1' if inventory_hostname == 'node2' else inventory_hostname }}"},
+     "node1 and node2 have names that differ only in case (Node1, node1)"),
     ({"munge_slurm_partitions": [{"name": "gpu", "nodes": ["node0", "node9"]}]}, "node9"),
     # 16 bytes: munge needs 32 to 1024.
     ({"munge_slurm_munge_key": "MDEyMzQ1Njc4OWFiY2RlZg=="}, "munge_slurm_munge_key"),
-], ids=["user-list", "bad-cluster-ip", "partition-unknown-node", "short-munge-key"])
+], ids=["user-list", "bad-cluster-ip", "cluster-ip-not-on-node", "nodes-on-two-networks", "names-differ-in-case",
+        "partition-unknown-node", "short-munge-key"])
 def test_bad_input_fails_before_any_change(inventory, fact_cache, extravars, names):
     run = labctl.run_playbook("site.yml", inventory, extravars=extravars, fact_cache=fact_cache)
     assert run.rc != 0
@@ -62,6 +71,18 @@ def test_bad_input_fails_before_any_change(inventory, fact_cache, extravars, nam
     assert run.changed == 0
     for node in NODE_NAMES:
         assert node_state(node) == FIRST_STATE[node], f"{node} changed after bad input"
+
+
+def test_gpu_preflight_on_a_gpu_subset_raises_nothing(inventory, fact_cache):
+    # gpu = node1, node2; the head has no GPU. The GPU roles' checks (version matrix against the
+    # recorded driver 580 captures) run on the GPU nodes only and pass; nothing changes.
+    run = labctl.run_playbook("preflight.yml", inventory, fact_cache=fact_cache,
+                              extravars={"gpuforge_gpu_stack": True})
+    assert run.rc == 0, failure_text(run)
+    assert run.changed == 0
+    checked = {host for _d, task, host, status in run.tasks
+               if task == "Check the NCCL build against the CUDA toolkit and driver" and status == "ok"}
+    assert checked and checked <= set(GPU_NODES), checked
 
 
 def test_site_converges(inventory, fact_cache):
@@ -96,6 +117,54 @@ def test_validate_passes(inventory, fact_cache):
     ran = {task[1] for task in run.tasks if task[3] == "ok"}
     assert "Check that they landed on as many different nodes" in ran
     assert "Check the single-node and all-node jobs" in ran
+
+
+def test_slurm_sees_gres_only_on_the_gpu_nodes(inventory):
+    want = {"h100-580-q-x": "gpu:h100:1", "h200x2-580-q-x": "gpu:h200:2"}
+    for node in NODE_NAMES:
+        out = node_exec("node0", "scontrol", "show", "node", node).stdout
+        gres = out.split("Gres=", 1)[1].split()[0]
+        assert gres == (want[GPU_NODES[node]] if node in GPU_NODES else "(null)"), (node, gres)
+
+
+def test_render_gives_the_deployed_files(inventory, fact_cache, tmp_path):
+    # render.yml (no SSH: connection local, recorded facts from the fact cache) through the roles' own
+    # templates: whole files byte-identical, managed blocks identical to the block on the node.
+    run = labctl.run_playbook("render.yml", inventory, fact_cache=fact_cache,
+                              extravars={"gpuforge_render_dir": str(tmp_path)})
+    assert run.rc == 0, failure_text(run)
+    blocks = {"/etc/hosts", "/etc/ssh/ssh_known_hosts", "/etc/openmpi/openmpi-mca-params.conf"}
+    compared = []
+    for node in NODE_NAMES:
+        for path in sorted((tmp_path / node).rglob("*")):
+            if not path.is_file():
+                continue
+            on_node = "/" + str(path.relative_to(tmp_path / node))
+            deployed = node_exec(node, "cat", on_node).stdout
+            rendered = path.read_text()
+            if on_node in blocks:
+                assert rendered.startswith("# BEGIN") and rendered in deployed, (node, on_node, rendered)
+            else:
+                assert rendered == deployed, (node, on_node)
+            compared.append(on_node)
+    for want in ("/etc/slurm/slurm.conf", "/etc/slurm/gres.conf", "/etc/slurm/cgroup.conf", "/etc/hosts",
+                 "/etc/openmpi/gpuforge-hostfile", "/etc/ssh/ssh_config.d/50-gpuforge-cluster.conf"):
+        assert compared.count(want) == NODES, (want, compared)
+
+
+def test_an_unknown_host_key_is_refused(inventory, fact_cache, tmp_path):
+    # The controller checks host keys (labctl keeps ansible-runner from turning that off).
+    (tmp_path / "group_vars" / "all").mkdir(parents=True)
+    (tmp_path / "hosts.yml").write_text((inventory / "hosts.yml").read_text())
+    conn = (inventory / "group_vars" / "all" / "lab_connection.yml").read_text()
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    conn = "\n".join(line.replace(str(inventory.parent / "ssh" / "known_hosts"), str(empty))
+                     .replace(str(inventory.parent / "cp"), str(tmp_path)) for line in conn.splitlines())
+    (tmp_path / "group_vars" / "all" / "lab_connection.yml").write_text(conn + "\n")
+    run = labctl.run_playbook(str(labctl.REPO / "playbooks" / "validate.yml"), tmp_path, fact_cache=tmp_path / "f")
+    assert run.rc != 0
+    assert "Host key verification failed" in failure_text(run), failure_text(run)
 
 
 def test_srun_on_all_nodes(inventory):
