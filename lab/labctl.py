@@ -86,9 +86,8 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
         "PATH": venv_bin + os.pathsep + os.environ.get("PATH", ""),
         "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
         "ANSIBLE_FORCE_COLOR": "0",
-        # ansible-runner turns host-key checking off unless the environment says otherwise
-        # (ANSIBLE_HOST_KEY_CHECKING=False, and ssh keeps the first StrictHostKeyChecking it is given):
-        # it stays on, as in ansible.cfg.
+        # ansible-runner switches host-key checking off unless the environment names it, and ssh
+        # keeps the first StrictHostKeyChecking it is given: it stays on, as in ansible.cfg.
         "ANSIBLE_HOST_KEY_CHECKING": "True",
     }
     start = time.monotonic()

@@ -62,8 +62,8 @@ def test_fresh_nodes_resolve_their_name_to_loopback(inventory):
     ({"munge_slurm_partitions": [{"name": "gpu", "nodes": ["node0", "node9"]}]}, "node9"),
     # 16 bytes: munge needs 32 to 1024.
     ({"munge_slurm_munge_key": "MDEyMzQ1Njc4OWFiY2RlZg=="}, "munge_slurm_munge_key"),
-], ids=["user-list", "bad-cluster-ip", "cluster-ip-not-on-node", "nodes-on-two-networks", "names-differ-in-case",
-        "partition-unknown-node", "short-munge-key"])
+], ids=["user-list", "bad-cluster-ip", "cluster-ip-not-on-node", "nodes-on-two-networks",
+        "names-differ-in-case", "partition-unknown-node", "short-munge-key"])
 def test_bad_input_fails_before_any_change(inventory, fact_cache, extravars, names):
     run = labctl.run_playbook("site.yml", inventory, extravars=extravars, fact_cache=fact_cache)
     assert run.rc != 0
@@ -162,7 +162,7 @@ def test_an_unknown_host_key_is_refused(inventory, fact_cache, tmp_path):
     conn = "\n".join(line.replace(str(inventory.parent / "ssh" / "known_hosts"), str(empty))
                      .replace(str(inventory.parent / "cp"), str(tmp_path)) for line in conn.splitlines())
     (tmp_path / "group_vars" / "all" / "lab_connection.yml").write_text(conn + "\n")
-    run = labctl.run_playbook(str(labctl.REPO / "playbooks" / "validate.yml"), tmp_path, fact_cache=tmp_path / "f")
+    run = labctl.run_playbook("validate.yml", tmp_path, fact_cache=tmp_path / "facts")
     assert run.rc != 0
     assert "Host key verification failed" in failure_text(run), failure_text(run)
 

@@ -31,7 +31,8 @@ def test_r2_renders_slurm_hosts_ssh_and_mpi(tmp_path):
             "RealMemory=62920 Gres=gpu:rtx5090:1") in slurm.splitlines()
     assert "SlurmctldHost=node0" in slurm.splitlines() and "AuthAltTypes=auth/jwt" in slurm.splitlines()
     assert "PartitionName=main Nodes=node[0-2] Default=YES" in slurm
-    gres = [line for line in (out / "node1/etc/slurm/gres.conf").read_text().splitlines() if line.startswith("NodeName")]
+    gres = [line for line in (out / "node1/etc/slurm/gres.conf").read_text().splitlines()
+            if line.startswith("NodeName")]
     assert gres == [f"NodeName=node{i} Name=gpu Type=rtx5090 File=/dev/nvidia0" for i in range(3)]
     assert (out / "node2/etc/hosts").read_text().splitlines()[1:4] == [
         f"192.168.1.1{i} node{i}.r2.lan node{i}" for i in range(3)]
@@ -47,6 +48,7 @@ def test_r2_render_refuses_an_address_the_recorded_node_does_not_have(tmp_path):
     run = render(tmp_path, "-e", "{\"cluster_ip\": \"{{ '192.168.1.99' if inventory_hostname == 'node1' "
                                  "else ansible_host }}\"}")
     assert run.returncode != 0
-    assert "node1: cluster_ip 192.168.1.99 is not an address of this node (its addresses: enp5s0 192.168.1.11/24" \
-        in run.stdout, run.stdout[-3000:]
+    want = ("node1: cluster_ip 192.168.1.99 is not an address of this node "
+            "(its addresses: enp5s0 192.168.1.11/24")
+    assert want in run.stdout, run.stdout[-3000:]
     assert not (tmp_path / "out").exists()
