@@ -56,6 +56,7 @@ def main() -> int:
         "cold_changed": cold.changed,
         "rerun_median_s": round(statistics.median(r.wall_s for r in reruns), 1),
         "rerun_changed_max": max(r.changed for r in reruns),
+        "rerun_tasks_node0": sum(1 for task in reruns[0].tasks if task[2] == "node0"),
         "check_mode_s": round(check.wall_s, 1),
         "check_mode_changed": check.changed,
         "validate_s": round(validate.wall_s, 1),
@@ -63,6 +64,9 @@ def main() -> int:
     }
     for key, value in rows.items():
         print(f"{key:<20} {value}")
+    print("slowest tasks of the first re-run:")
+    for dur, task, host, status in sorted(reruns[0].tasks, reverse=True)[:8]:
+        print(f"  {dur:6.1f}s  {host:<8} {status:<8} {task}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     ok = rows["rerun_changed_max"] == 0 and rows["check_mode_changed"] == 0 and validate.rc == 0
