@@ -127,11 +127,22 @@ def test_slurm_sees_gres_only_on_the_gpu_nodes(inventory):
         assert gres == (want[GPU_NODES[node]] if node in GPU_NODES else "(null)"), (node, gres)
 
 
-def test_render_gives_the_deployed_files(inventory, fact_cache, tmp_path):
-    # render.yml (no SSH: connection local, recorded facts from the fact cache) through the roles' own
-    # templates: whole files byte-identical, managed blocks identical to the block on the node.
-    run = labctl.run_playbook("render.yml", inventory, fact_cache=fact_cache,
-                              extravars={"gpuforge_render_dir": str(tmp_path)})
+@pytest.mark.parametrize("facts_from", ["fact-cache", "record_facts"])
+def test_render_gives_the_deployed_files(inventory, fact_cache, tmp_path, facts_from):
+    # render.yml (no SSH: connection local) through the roles' own templates, fed from the lab's fact
+    # cache, or from files record_facts.yml wrote (read-only) with an empty cache: whole files
+    # byte-identical to the deployed ones, managed blocks identical to the block on the node.
+    extravars = {"gpuforge_render_dir": str(tmp_path)}
+    cache = fact_cache
+    if facts_from == "record_facts":
+        extravars["gpuforge_facts_dir"] = str(tmp_path.parent / (tmp_path.name + "-facts"))
+        record = labctl.run_playbook("record_facts.yml", inventory, fact_cache=tmp_path.parent / "cache-r",
+                                     extravars=extravars)
+        assert record.rc == 0, failure_text(record)
+        recorded = sorted(p.stem for p in Path(extravars["gpuforge_facts_dir"]).glob("*.json"))
+        assert recorded == NODE_NAMES
+        cache = tmp_path.parent / "cache-empty"
+    run = labctl.run_playbook("render.yml", inventory, fact_cache=cache, extravars=extravars)
     assert run.rc == 0, failure_text(run)
     blocks = {"/etc/hosts", "/etc/ssh/ssh_known_hosts", "/etc/openmpi/openmpi-mca-params.conf"}
     compared = []

@@ -40,6 +40,8 @@ def test_r2_renders_slurm_hosts_ssh_and_mpi(tmp_path):
     assert "node2,node2.r2.lan,192.168.1.12 ssh-ed25519 " in known
     assert (out / "node0/etc/openmpi/openmpi-mca-params.conf").read_text().splitlines()[1:3] == [
         "btl_tcp_if_include = 192.168.1.0/24", "oob_tcp_if_include = 192.168.1.0/24"]
+    assert (out / "node1/etc/nccl.conf").read_text().splitlines()[-2:] == [
+        "NCCL_IB_DISABLE=1", "NCCL_SOCKET_IFNAME=enp5s0"]  # the wired port, not the Wi-Fi default route
     # Same inputs, same files: slurm.conf is one file for all nodes.
     assert (out / "node2/etc/slurm/slurm.conf").read_text() == slurm
 
