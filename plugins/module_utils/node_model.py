@@ -117,7 +117,7 @@ def node_name(host: str, hostname, address) -> str:
         return str(hostname)
     if _is_ip(host):
         return "ip-" + re.sub(r"[^0-9A-Za-z]+", "-", str(address or host)).strip("-")
-    return str(host).split(".")[0]
+    return str(host).split(".", maxsplit=1)[0]
 
 
 def _network_entry(name, spec, address, interfaces, problems, host):
@@ -207,7 +207,7 @@ def build_node(observed: dict, host: str, cluster_ip=None, hostname=None, domain
     node = {
         "host": host,
         "name": name,
-        "short": name.split(".")[0],
+        "short": name.split(".", maxsplit=1)[0],
         "fqdn": fqdn,
         "names": [fqdn, name] if fqdn != name else [name],
         "address": str(ip) if ip is not None else None,

@@ -19,7 +19,7 @@ description:
     short name, FQDN, cluster address, the interface carrying it, its network and the node's other
     networks. Returns them as C(ansible_facts.gpuforge_node); what it observed as
     C(ansible_facts.gpuforge_host) (recorded facts for offline rendering feed it back as O(observed)).
-  - Never fails on bad input: it returns C(problems) (the caller stops the run before any change)
+  - Never fails on bad input. It returns C(problems) (the caller stops the run before any change)
     and warns about what does not stop a run (a dynamic DHCP cluster address).
 author:
   - gpuforge.cluster maintainers (@gpuforge)
