@@ -76,7 +76,8 @@ up() {
   write_inventory
   if [ -n "$FAKE_GPUS" ]; then
     log "FAKE GPUs (recorded nvidia-smi captures): $FAKE_GPUS"
-    ANSIBLE_CONFIG="$repo/ansible.cfg" "$repo/.venv/bin/ansible-playbook" -i "$inv" "$repo/lab/fake_gpu.yml" >/dev/null
+    ANSIBLE_CONFIG="$repo/ansible.cfg" "$repo/.venv/bin/ansible-playbook" -i "$inv" "$repo/lab/fake_gpu.yml" \
+      > "$state/fake_gpu.log" 2>&1 || { cat "$state/fake_gpu.log" >&2; log "FAKE GPU setup failed"; exit 1; }
   fi
   chown -R "${SUDO_UID:-0}:${SUDO_GID:-0}" "$repo/.lab" "$inv" 2>/dev/null || true
   log "$N nodes up; inventory: ${inv#$repo/}"
