@@ -41,6 +41,13 @@ options:
       - When V(false), return the facts with an empty C(gpus) list and the error under C(error).
     type: bool
     default: true
+  absent_ok:
+    description:
+      - When nvidia-smi is not installed (a node without a GPU), return the facts with an empty C(gpus) list and
+        C(error.reason) V(tool_not_found) instead of failing. Errors of an installed nvidia-smi still follow
+        O(fail_on_error). The returned facts replace a copy cached from an earlier run.
+    type: bool
+    default: false
 extends_documentation_fragment: []
 attributes: {}
 notes:
@@ -64,6 +71,10 @@ EXAMPLES = r"""
 - name: Gather facts without failing on hosts that have no driver yet
   gpuforge.cluster.nvidia_smi_facts:
     fail_on_error: false
+
+- name: Read the GPUs where there are any (a CPU-only node gets an empty list)
+  gpuforge.cluster.nvidia_smi_facts:
+    absent_ok: true
 """
 
 RETURN = r"""
@@ -123,6 +134,7 @@ def main():
             "executable": {"type": "str", "default": "nvidia-smi"},
             "topology": {"type": "bool", "default": False},
             "fail_on_error": {"type": "bool", "default": True},
+            "absent_ok": {"type": "bool", "default": False},
         },
         mutually_exclusive=[("output", "src")],
         supports_check_mode=True,
@@ -130,6 +142,10 @@ def main():
     p = module.params
     text = read_source(module, p["output"], p["src"])
     ran = text is None
+    if ran and p["absent_ok"] and module.get_bin_path(p["executable"], required=False) is None:
+        module.exit_json(changed=False, ansible_facts={"nvidia_smi": {
+            "driver_version": None, "cuda_version": None, "attached_gpus": 0, "gpus": [],
+            "error": {"reason": "tool_not_found", "msg": f"{p['executable']} is not installed"}}})
     if ran:
         rc, out, err, _argv = run_tool(module, p["executable"], ["-q", "-x"], "the NVIDIA driver utilities")
         text = out if rc == 0 else (out + "\n" + err)
