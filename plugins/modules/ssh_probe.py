@@ -14,8 +14,17 @@ short_description: Prove non-interactive SSH from this node to other nodes
 version_added: 0.1.0
 description:
   - Runs C(ssh -o BatchMode=yes -o StrictHostKeyChecking=yes <target> hostname) for every
-    target at once, as the user the module runs as (use C(become_user)), and checks that each
+    target, as the user the module runs as (use C(become_user)), and checks that each
     login worked without a prompt and landed on the expected host.
+  - Bounded fan-in. When every node of a cluster probes every other node at the same time, an
+    sshd sees one connection per prober and name; past its C(MaxStartups) (10 unauthenticated
+    connections by default) it resets connections at random. So the names of one host are probed
+    one after the other, at most O(parallel) hosts at once, and each node starts with the host
+    after itself (C(self)) in target order: with all nodes probing together, each sshd sees about
+    O(parallel) connections at a time, whatever the size of the cluster.
+  - A connection that sshd throttled (rc 255 with C(kex_exchange_identification) or a reset or
+    closed connection before authentication) is tried again after a growing, jittered pause, up
+    to O(retries) times; the count is returned as C(throttled). Any other failure is final.
   - BatchMode makes any password or passphrase prompt, and any unknown host key, an error.
   - Read-only; fails listing every target that did not answer as expected.
 author:
@@ -40,9 +49,18 @@ options:
     type: int
     default: 10
   parallel:
-    description: How many probes run at the same time.
+    description: How many hosts (distinct C(expect) values) are probed at the same time.
     type: int
-    default: 16
+    default: 4
+  retries:
+    description: How many times a throttled connection is tried again.
+    type: int
+    default: 5
+  self:
+    description:
+      - The hostname of this node among the C(expect) values; probing starts at the host after it.
+      - Default is the short hostname of the node.
+    type: str
 attributes:
   check_mode:
     description: Runs in check mode too; it changes nothing.
@@ -68,27 +86,61 @@ results:
   returned: always
   type: list
   elements: dict
-  sample: [{"target": "node1", "expect": "node1", "rc": 0, "stdout": "node1", "stderr": "", "ok": true}]
+  sample: [{"target": "node1", "expect": "node1", "rc": 0, "stdout": "node1", "stderr": "", "ok": true, "attempts": 1}]
 failed_targets:
   description: Targets that failed, refused, prompted or answered with another hostname.
   returned: always
   type: list
   elements: str
   sample: []
+throttled:
+  description: How many connections sshd throttled and were tried again.
+  returned: always
+  type: int
+  sample: 0
 """
 
+import random
+import re
+import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 
+# What OpenSSH prints when sshd drops a connection before authentication (MaxStartups, a busy sshd):
+# "kex_exchange_identification: read: Connection reset by peer",
+# "kex_exchange_identification: Connection closed by remote host", "Connection reset by <addr> port 22".
+THROTTLED = re.compile(r"kex_exchange_identification|ssh_exchange_identification|"
+                       r"Connection (reset|closed) by")
 
-def probe(module, ssh, target, expect, timeout):
+
+def probe(module, ssh, target, expect, timeout, retries):
     argv = [ssh, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
             "-o", "ConnectTimeout=%d" % timeout, target, "hostname"]
-    rc, out, err = module.run_command(argv, environ_update={"LC_ALL": "C"})
+    attempts = 0
+    while True:
+        attempts += 1
+        rc, out, err = module.run_command(argv, environ_update={"LC_ALL": "C"})
+        if rc == 255 and THROTTLED.search(err) and attempts <= retries:
+            time.sleep(min(4.0, 0.2 * 2 ** attempts) * random.uniform(0.5, 1.5))
+            continue
+        break
     out = out.strip()
     return {"target": target, "expect": expect, "rc": rc, "stdout": out,
-            "stderr": err.strip(), "ok": rc == 0 and out == expect}
+            "stderr": err.strip(), "ok": rc == 0 and out == expect, "attempts": attempts}
+
+
+def schedule(targets, me):
+    """The targets grouped by host (expect), in target order, starting with the host after ``me``."""
+    groups = {}
+    for index, target in enumerate(targets):
+        groups.setdefault(target["expect"], []).append(index)
+    hosts = list(groups)
+    if me in groups:
+        start = hosts.index(me) + 1
+        hosts = hosts[start:] + hosts[:start]
+    return [groups[host] for host in hosts]
 
 
 def main():
@@ -99,25 +151,34 @@ def main():
                 expect=dict(type="str", required=True),
             )),
             connect_timeout=dict(type="int", default=10),
-            parallel=dict(type="int", default=16),
+            parallel=dict(type="int", default=4),
+            retries=dict(type="int", default=5),
+            self=dict(type="str"),
         ),
         supports_check_mode=True,
     )
     ssh = module.get_bin_path("ssh", required=True)
     targets = module.params["targets"]
+    me = module.params["self"] or socket.gethostname().split(".")[0]
+    results = [None] * len(targets)
+
+    def probe_host(indexes):
+        for index in indexes:
+            results[index] = probe(module, ssh, targets[index]["target"], targets[index]["expect"],
+                                   module.params["connect_timeout"], module.params["retries"])
+
     with ThreadPoolExecutor(max_workers=max(1, module.params["parallel"])) as pool:
-        results = list(pool.map(
-            lambda t: probe(module, ssh, t["target"], t["expect"], module.params["connect_timeout"]),
-            targets))
+        list(pool.map(probe_host, schedule(targets, me)))
     failed = [r["target"] for r in results if not r["ok"]]
+    throttled = sum(r["attempts"] - 1 for r in results)
     if failed:
         detail = "; ".join(
             "%s: rc=%d stdout=%r (expected %r) %s" % (r["target"], r["rc"], r["stdout"], r["expect"], r["stderr"])
             for r in results if not r["ok"])
         module.fail_json(msg="ssh -o BatchMode=yes failed for %d of %d targets: %s"
                          % (len(failed), len(results), detail),
-                         results=results, failed_targets=failed)
-    module.exit_json(changed=False, results=results, failed_targets=failed)
+                         results=results, failed_targets=failed, throttled=throttled)
+    module.exit_json(changed=False, results=results, failed_targets=failed, throttled=throttled)
 
 
 if __name__ == "__main__":

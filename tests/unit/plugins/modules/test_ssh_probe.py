@@ -74,7 +74,8 @@ def test_all_targets_answer():
     assert result["failed_targets"] == []
     assert [r["ok"] for r in result["results"]] == [True, True, True]
     assert result["results"][2] == {"target": "10.77.0.13", "expect": "node3", "rc": 0, "stdout": "node3",
-                                    "stderr": "", "ok": True}
+                                    "stderr": "", "ok": True, "attempts": 1}
+    assert result["throttled"] == 0
     assert sorted(argv for argv, _env in calls) == sorted(argv_for(t["target"]) for t in TARGETS)
     assert all(env == {"LC_ALL": "C"} for _argv, env in calls)
 
@@ -106,9 +107,110 @@ def test_unknown_host_key_fails():
 def test_options_reach_argv_and_results_keep_target_order():
     calls = []
     answers = {"node1": (0, "node1\n", ""), "node2": (0, "node2\n", "")}
-    result = _run({"targets": TARGETS[:2], "connect_timeout": 3, "parallel": 1}, answers, calls)
+    result = _run({"targets": TARGETS[:2], "connect_timeout": 3, "parallel": 1, "self": "node0"}, answers, calls)
     assert [argv for argv, _env in calls] == [argv_for("node1", 3), argv_for("node2", 3)]
     assert [r["target"] for r in result["results"]] == ["node1", "node2"]
+
+
+# What OpenSSH printed when sshd's MaxStartups reset the connection (8 nodes probing 24 names at once).
+RESET = "kex_exchange_identification: read: Connection reset by peer\r\nConnection reset by 10.80.0.12 port 22\r\n"
+CLOSED = "kex_exchange_identification: Connection closed by remote host\r\nConnection closed by 10.80.0.12 port 22\r\n"
+
+
+def answers_in_turn(per_target):
+    """run_command answers: each target's answers in turn (the last one repeats)."""
+    seen = {}
+    lock = threading.Lock()
+
+    def answer(target):
+        with lock:
+            n = seen[target] = seen.get(target, -1) + 1
+        return per_target[target][min(n, len(per_target[target]) - 1)]
+    return answer
+
+
+class Answers(dict):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def __getitem__(self, key):
+        return self.fn(key)
+
+
+def test_a_throttled_connection_is_tried_again_and_counted():
+    answers = Answers(answers_in_turn({
+        "node1": [(255, "", RESET), (255, "", CLOSED), (0, "node1\n", "")],
+        "node2": [(0, "node2\n", "")],
+        "10.77.0.13": [(0, "node3\n", "")],
+    }))
+    with patch.object(ssh_probe.time, "sleep") as sleep:
+        result = _run({"targets": TARGETS}, answers)
+    assert result["failed"] is False
+    assert [r["attempts"] for r in result["results"]] == [3, 1, 1]
+    assert result["throttled"] == 2
+    assert sleep.call_count == 2
+    assert all(0 < call.args[0] <= 6 for call in sleep.call_args_list)
+
+
+def test_throttling_past_the_retries_fails_and_other_failures_are_not_retried():
+    answers = Answers(answers_in_turn({
+        "node1": [(255, "", RESET)],
+        "node2": [(255, "", DENIED)],
+        "10.77.0.13": [(0, "node3\n", "")],
+    }))
+    with patch.object(ssh_probe.time, "sleep"):
+        result = _run({"targets": TARGETS, "retries": 2}, answers)
+    assert result["failed"] is True
+    assert result["failed_targets"] == ["node1", "node2"]
+    assert [r["attempts"] for r in result["results"]] == [3, 1, 1]
+    assert "Connection reset by peer" in result["msg"]
+
+
+def test_schedule_starts_after_self_and_groups_names_by_host():
+    targets = [{"target": t, "expect": h} for h in ("node0", "node1", "node2", "node3")
+               for t in (h, h + ".lab", "10.0.0." + h[-1])]
+    groups = ssh_probe.schedule(targets, "node2")
+    assert [[targets[i]["expect"] for i in g] for g in groups] == [
+        ["node3"] * 3, ["node0"] * 3, ["node1"] * 3, ["node2"] * 3]
+    assert ssh_probe.schedule(targets, "elsewhere")[0] == [0, 1, 2]
+
+
+def test_fan_in_per_host_is_one_and_hosts_at_once_are_bounded():
+    """8 hosts x 3 names with parallel=3: never two connections to one host, never more than 3 at once."""
+    import time as _time
+    targets = [{"target": f"{h}{s}", "expect": h} for h in [f"node{i}" for i in range(8)] for s in ("", ".x", "-ip")]
+    lock = threading.Lock()
+    live = {}
+    peak = {"host": 0, "all": 0}
+
+    def run_command(self, argv, environ_update=None, **kw):
+        host = next(t["expect"] for t in targets if t["target"] == argv[-2])
+        with lock:
+            live[host] = live.get(host, 0) + 1
+            peak["host"] = max(peak["host"], live[host])
+            peak["all"] = max(peak["all"], sum(live.values()))
+        _time.sleep(0.005)
+        with lock:
+            live[host] -= 1
+        return 0, host + "\n", ""
+
+    results = {}
+
+    def exit_json(self, **kw):
+        results.update(kw, failed=False)
+        raise Exit
+
+    with (
+        patch_module_args({"targets": targets, "parallel": 3, "self": "node5"}),
+        patch.object(basic.AnsibleModule, "exit_json", exit_json),
+        patch.object(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name),
+        patch.object(basic.AnsibleModule, "run_command", run_command),
+        pytest.raises(Exit),
+    ):
+        ssh_probe.main()
+    assert results["failed"] is False and len(results["results"]) == 24
+    assert peak == {"host": 1, "all": 3}
 
 
 def test_target_needs_expect():

@@ -1,0 +1,146 @@
+# Copyright: (c) 2026, gpuforge.cluster maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Plan and write several small files in one module call (the ``config_files`` module's logic).
+
+``check_request`` is the validation pass: it reads the file system (lstat, isdir) and the user
+and group databases but changes nothing, and returns every problem, each naming its path, so that
+the module can fail before it writes anything. ``read_bytes``, ``write_temp`` and ``file_diff`` are
+the small helpers the module's write pass uses.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import re
+import stat
+import tempfile
+
+OCTAL_RE = re.compile(r"^0?[0-7]{3,4}$")
+
+
+class ConfigFilesError(ValueError):
+    """The request cannot be carried out; the message names every offending path."""
+
+
+def parse_mode(value) -> int:
+    """An octal mode string (``"0644"``, ``"644"``) or an int (YAML ``0644`` is 420) -> int."""
+    if isinstance(value, bool):
+        raise ValueError("mode %r is not an octal mode" % (value,))
+    if isinstance(value, int):
+        mode = value
+    elif isinstance(value, str) and OCTAL_RE.match(value.strip()):
+        mode = int(value.strip(), 8)
+    else:
+        raise ValueError("mode %r is not an octal mode such as \"0644\"" % (value,))
+    if mode != stat.S_IMODE(mode):
+        raise ValueError("mode %o has bits beyond the permission bits (07777)" % mode)
+    return mode
+
+
+def _account_problem(kind: str, name) -> str | None:
+    if name is None or str(name).isdigit():
+        return None
+    try:
+        (pwd.getpwnam if kind == "owner" else grp.getgrnam)(name)
+    except KeyError:
+        return "%s %r does not exist on this host" % (kind, name)
+    return None
+
+
+def _place_problem(path: str, is_file: bool, planned: set) -> str | None:
+    """What is wrong with writing at ``path`` as it stands now (None when nothing)."""
+    kind = "regular file" if is_file else "directory"
+    if os.path.islink(path):
+        return "is a symbolic link (links are neither followed nor replaced)"
+    if is_file and os.path.isdir(path):
+        return "is a directory"
+    if os.path.lexists(path) and not (os.path.isfile if is_file else os.path.isdir)(path):
+        return "exists and is not a %s" % kind
+    parent = os.path.dirname(path)
+    if parent in planned or os.path.isdir(parent):
+        return None
+    return "parent directory %s is not an existing directory and is not in directories" % parent
+
+
+def _check(item: dict, key: str, seen: dict, planned: set) -> tuple[str, list[str], int]:
+    """All checks of one file (key ``dest``) or directory (key ``path``) entry.
+
+    Returns (normalised path, problems, mode as int).
+    """
+    raw = item[key]
+    path = os.path.normpath(raw)
+    problems = []
+    if not os.path.isabs(raw):
+        problems.append("%s is not an absolute path" % key)
+    if path in seen:
+        problems.append("listed twice (also as a %s)" % seen[path])
+    seen[path] = key
+    if os.path.isabs(raw):
+        problem = _place_problem(path, key == "dest", planned)
+        if problem:
+            problems.append(problem)
+    mode = 0
+    try:
+        mode = parse_mode(item["mode"])
+    except ValueError as exc:
+        problems.append(str(exc))
+    for kind in ("owner", "group"):
+        problem = _account_problem(kind, item.get(kind))
+        if problem:
+            problems.append(problem)
+    return path, problems, mode
+
+
+def check_request(files: list, directories: list) -> tuple[list[dict], list[dict]]:
+    """Validate both lists without changing anything -> (files, directories) with ``mode`` as int.
+
+    Paths come back normalised (``os.path.normpath``). A directory may sit in one listed before it;
+    a file may sit in any listed directory. Raises ConfigFilesError with all problems, each as
+    ``<path as given>: <problem>``, joined by ``"; "``.
+    """
+    seen: dict = {}
+    planned: set = set()
+    problems: list[str] = []
+    out: dict = {"path": [], "dest": []}
+    for key, items in (("path", directories), ("dest", files)):
+        for item in items:
+            path, found, mode = _check(item, key, seen, planned)
+            if key == "path":
+                planned.add(path)
+            problems += ["%s: %s" % (item[key], problem) for problem in found]
+            out[key].append(dict(item, **{key: path, "mode": mode}))
+    if problems:
+        raise ConfigFilesError("; ".join(problems))
+    return out["dest"], out["path"]
+
+
+def read_bytes(path: str) -> bytes | None:
+    """The file's bytes, or None when it does not exist."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def write_temp(directory: str, data: bytes, mode: int) -> str:
+    """Write ``data`` to a new temporary file in ``directory`` with ``mode``; returns its path."""
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".config_files.")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp
+
+
+def file_diff(dest: str, before: bytes | None, after: str) -> dict:
+    """One entry of the module's ``diff`` list (``before`` is "" for a new file)."""
+    text = "" if before is None else before.decode("utf-8", "replace")
+    return {"before_header": dest, "after_header": dest, "before": text, "after": after}
