@@ -17,9 +17,17 @@ NET=${LAB_NETWORK:-gpuforge-lab}
 PREFIX=${LAB_PREFIX:-gpuforge-lab}
 SUBNET=${LAB_SUBNET:-10.77.0}          # /24; node i gets .(10+i), the gateway .1
 DOMAIN=${LAB_DOMAIN:-lab.gpuforge.test}
-# A second network on every node ("name:a.b.c", node i at .(10+i)), e.g. to put a node's cluster_ip on
-# another network than the others'. Empty: none.
+# A second network on every node ("name:a.b.c[:mtu]", node i at .(10+i)), e.g. to put a node's cluster_ip
+# on another network than the others', or a jumbo-frame data network ("gpuforge-lab-b:10.78.0:9000").
+# Empty: none.
 NET2=${LAB_NET2:-}
+NET2_MTU=
+if [ -n "$NET2" ]; then
+  IFS=: read -r NET2_NAME NET2_SUBNET NET2_MTU <<< "$NET2"
+  if ! [[ "$NET2_SUBNET" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || ! [[ "${NET2_MTU:-1500}" =~ ^[0-9]+$ ]]; then
+    echo "LAB_NET2 must be name:a.b.c or name:a.b.c:mtu, got '$NET2'" >&2; exit 2
+  fi
+fi
 # Nodes that get a FAKE nvidia-smi replaying a real recorded capture, and form the group `gpu`:
 # "node1=h100-580-q-x node2=datakit_8x-tesla-v100s-pcie" (captures: tests/unit/.../fixtures/nvidia_smi).
 FAKE_GPUS=${LAB_FAKE_GPUS:-}
@@ -40,8 +48,8 @@ up() {
   podman network exists "$NET" || podman network create --subnet "$SUBNET.0/24" --gateway "$SUBNET.1" \
     --label gpuforge-lab="$PREFIX" "$NET" >/dev/null
   if [ -n "$NET2" ]; then
-    podman network exists "${NET2%%:*}" || podman network create --subnet "${NET2#*:}.0/24" \
-      --label gpuforge-lab="$PREFIX" "${NET2%%:*}" >/dev/null
+    podman network exists "$NET2_NAME" || podman network create --subnet "$NET2_SUBNET.0/24" \
+      ${NET2_MTU:+--opt mtu=$NET2_MTU} --label gpuforge-lab="$PREFIX" "$NET2_NAME" >/dev/null
   fi
   local i name ip
   for ((i = 0; i < N; i++)); do
@@ -53,7 +61,7 @@ up() {
     log "starting node$i ($ip)"
     # --no-hosts: /etc/hosts is the node's own file (as on a server), not podman's bind mount.
     local nets=(--network "$NET:ip=$ip")
-    [ -z "$NET2" ] || nets+=(--network "${NET2%%:*}:ip=${NET2#*:}.$((10 + i))")
+    [ -z "$NET2" ] || nets+=(--network "$NET2_NAME:ip=$NET2_SUBNET.$((10 + i))")
     podman run -d --name "$name" --hostname "node$i" --label gpuforge-lab="$PREFIX" \
       "${nets[@]}" --no-hosts --systemd=always \
       --cap-add AUDIT_WRITE,NET_RAW,SYS_PTRACE,SYS_ADMIN,MKNOD "$image" >/dev/null
@@ -138,7 +146,7 @@ down() {
     log "removing $c"; podman rm -f -t 2 "$c" >/dev/null
   done
   podman network exists "$NET" && podman network rm "$NET" >/dev/null || true
-  [ -z "$NET2" ] || { podman network exists "${NET2%%:*}" && podman network rm "${NET2%%:*}" >/dev/null || true; }
+  [ -z "$NET2" ] || { podman network exists "$NET2_NAME" && podman network rm "$NET2_NAME" >/dev/null || true; }
   rm -rf "$state" "$inv/hosts.yml" "$inv/group_vars/all/lab_connection.yml" "$repo/.cache/facts"
   rmdir "$repo/.lab" 2>/dev/null || true
   log "lab removed (the base image stays cached: podman rmi localhost/gpuforge-lab:latest to drop it)"

@@ -20,7 +20,8 @@ sys.path.insert(0, str(REPO / "lab"))
 PREFIX = "gpuforge-test"
 NODES = int(os.environ.get("LAB_NODES", "3"))
 # The mixed layout: node0 (head) has no GPU, node1 and node2 a FAKE nvidia-smi replaying real captures
-# (1x H100 and 2x H200, driver 580); every node also sits on a second network (10.81.0.0/24).
+# (1x H100 and 2x H200, driver 580); every node also sits on a second network (10.81.0.0/24) with
+# jumbo frames (MTU 9000), as R1's RDMA network.
 FAKE_GPUS = {"node1": "h100-580-q-x", "node2": "h200x2-580-q-x"}
 GPU_NODES = {node: capture for node, capture in FAKE_GPUS.items() if int(node[4:]) < NODES}
 LAB_ENV = {
@@ -28,7 +29,7 @@ LAB_ENV = {
     "LAB_NETWORK": PREFIX,
     "LAB_SUBNET": "10.79.0",
     "LAB_NODES": str(NODES),
-    "LAB_NET2": f"{PREFIX}-b:10.81.0",
+    "LAB_NET2": f"{PREFIX}-b:10.81.0:9000",
     "LAB_FAKE_GPUS": " ".join(f"{node}={capture}" for node, capture in GPU_NODES.items()),
 }
 
