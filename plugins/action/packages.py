@@ -33,7 +33,7 @@ def missing(specs, installed):
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("name", "state") + APT_OPTIONS)
+    _VALID_ARGS = frozenset(("name", "state", *APT_OPTIONS))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)

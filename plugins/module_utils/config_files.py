@@ -3,9 +3,9 @@
 """Plan and write several small files in one module call (the ``config_files`` module's logic).
 
 ``check_request`` is the validation pass: it reads the file system (lstat, isdir) and the user
-and group databases but changes nothing, and returns every problem, each naming its path, so that
-the module can fail before it writes anything. ``read_bytes``, ``write_temp`` and ``file_diff`` are
-the small helpers the module's write pass uses.
+and group databases but changes nothing, and raises one error naming every problem and its path,
+so that the module fails before it writes anything. ``read_bytes``, ``replace_file``,
+``set_attributes`` and ``file_diff`` are the steps of the module's write pass.
 """
 
 from __future__ import annotations
@@ -125,19 +125,34 @@ def read_bytes(path: str) -> bytes | None:
         return None
 
 
-def write_temp(directory: str, data: bytes, mode: int) -> str:
-    """Write ``data`` to a new temporary file in ``directory`` with ``mode``; returns its path."""
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".config_files.")
+def replace_file(module, dest: str, data: bytes) -> None:
+    """Write ``data`` to a temporary file next to ``dest`` and ``atomic_move`` it there.
+
+    atomic_move gives the file the old file's attributes, or 0666 & ~umask for a new one;
+    ``set_attributes`` sets the wanted ones right after.
+    """
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dest), prefix=".config_files.")
     try:
-        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return tmp
+        module.atomic_move(tmp, dest)
+    except Exception as exc:  # atomic_move raises plain Exception where its workarounds fail
+        raise ConfigFilesError("%s: cannot write: %s" % (dest, exc)) from exc
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def set_attributes(module, path: str, item: dict) -> bool:
+    """Owner, group and mode of ``path`` set from ``item`` -> whether they differed.
+
+    The AnsibleModule methods honour check mode (report, change nothing; a missing path differs).
+    """
+    changed = module.set_owner_if_different(path, item.get("owner"), False, expand=False)
+    changed = module.set_group_if_different(path, item.get("group"), changed, expand=False)
+    return module.set_mode_if_different(path, item["mode"], changed, expand=False)
 
 
 def file_diff(dest: str, before: bytes | None, after: str) -> dict:

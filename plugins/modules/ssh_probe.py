@@ -20,7 +20,7 @@ description:
     sshd sees one connection per prober and name; past its C(MaxStartups) (10 unauthenticated
     connections by default) it resets connections at random. So the names of one host are probed
     one after the other, at most O(parallel) hosts at once, and each node starts with the host
-    after itself (C(self)) in target order: with all nodes probing together, each sshd sees about
+    after itself (C(self)) in target order. With all nodes probing together, each sshd sees about
     O(parallel) connections at a time, whatever the size of the cluster.
   - A connection that sshd throttled (rc 255 with C(kex_exchange_identification) or a reset or
     closed connection before authentication) is tried again after a growing, jittered pause, up

@@ -53,12 +53,14 @@ def test_jumbo_frames_pass_unfragmented_on_the_second_network(inventory):
     with DF set; one byte more must be refused by the sender (the MTU is what the test says it is)."""
     if NODES < 2:
         pytest.skip("needs 2 nodes")
-    iface = node_exec("node0", "ip", "-o", "-4", "route", "get", "10.81.0.11").stdout.split(" dev ")[1].split()[0]
+    route = node_exec("node0", "ip", "-o", "-4", "route", "get", "10.81.0.11").stdout
+    iface = route.split(" dev ")[1].split()[0]
     assert node_exec("node0", "cat", f"/sys/class/net/{iface}/mtu").stdout.strip() == "9000"
     ok = node_exec("node0", "ping", "-M", "do", "-s", "8972", "-c", "2", "-W", "2", "10.81.0.11", check=False)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "2 received" in ok.stdout
-    too_big = node_exec("node0", "ping", "-M", "do", "-s", "8973", "-c", "1", "-W", "2", "10.81.0.11", check=False)
+    too_big = node_exec("node0", "ping", "-M", "do", "-s", "8973", "-c", "1", "-W", "2", "10.81.0.11",
+                        check=False)
     assert too_big.returncode != 0 and "mtu=9000" in (too_big.stdout + too_big.stderr), too_big
 
 

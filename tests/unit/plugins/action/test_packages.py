@@ -49,7 +49,8 @@ def test_everything_installed_runs_no_apt():
 
 
 def test_a_missing_package_runs_apt_with_the_whole_list_and_options():
-    mod, calls = action({"name": ["munge", "slurmd"], "install_recommends": False, "cache_valid_time": 3600},
+    mod, calls = action({"name": ["munge", "slurmd"], "install_recommends": False,
+                         "cache_valid_time": 3600},
                         {"gpuforge.cluster.dpkg_versions": {"packages": INSTALLED, "held": []},
                          "ansible.builtin.apt": {"changed": True, "stdout": "Setting up slurmd"}})
     result = mod.run(task_vars={})
@@ -59,8 +60,8 @@ def test_a_missing_package_runs_apt_with_the_whole_list_and_options():
 
 
 def test_a_failed_query_fails_and_apt_does_not_run():
-    mod, calls = action({"name": "munge"},
-                        {"gpuforge.cluster.dpkg_versions": {"failed": True, "msg": "dpkg-query failed (rc=2)"}})
+    failed = {"failed": True, "msg": "dpkg-query failed (rc=2)"}
+    mod, calls = action({"name": "munge"}, {"gpuforge.cluster.dpkg_versions": failed})
     result = mod.run(task_vars={})
     assert result["failed"] is True and result["msg"] == "dpkg-query failed (rc=2)"
     assert len(calls) == 1

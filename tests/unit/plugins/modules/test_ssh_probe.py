@@ -107,14 +107,17 @@ def test_unknown_host_key_fails():
 def test_options_reach_argv_and_results_keep_target_order():
     calls = []
     answers = {"node1": (0, "node1\n", ""), "node2": (0, "node2\n", "")}
-    result = _run({"targets": TARGETS[:2], "connect_timeout": 3, "parallel": 1, "self": "node0"}, answers, calls)
+    args = {"targets": TARGETS[:2], "connect_timeout": 3, "parallel": 1, "self": "node0"}
+    result = _run(args, answers, calls)
     assert [argv for argv, _env in calls] == [argv_for("node1", 3), argv_for("node2", 3)]
     assert [r["target"] for r in result["results"]] == ["node1", "node2"]
 
 
 # What OpenSSH printed when sshd's MaxStartups reset the connection (8 nodes probing 24 names at once).
-RESET = "kex_exchange_identification: read: Connection reset by peer\r\nConnection reset by 10.80.0.12 port 22\r\n"
-CLOSED = "kex_exchange_identification: Connection closed by remote host\r\nConnection closed by 10.80.0.12 port 22\r\n"
+RESET = ("kex_exchange_identification: read: Connection reset by peer\r\n"
+         "Connection reset by 10.80.0.12 port 22\r\n")
+CLOSED = ("kex_exchange_identification: Connection closed by remote host\r\n"
+          "Connection closed by 10.80.0.12 port 22\r\n")
 
 
 def answers_in_turn(per_target):
@@ -179,7 +182,8 @@ def test_schedule_starts_after_self_and_groups_names_by_host():
 def test_fan_in_per_host_is_one_and_hosts_at_once_are_bounded():
     """8 hosts x 3 names with parallel=3: never two connections to one host, never more than 3 at once."""
     import time as _time
-    targets = [{"target": f"{h}{s}", "expect": h} for h in [f"node{i}" for i in range(8)] for s in ("", ".x", "-ip")]
+    hosts = [f"node{i}" for i in range(8)]
+    targets = [{"target": f"{h}{s}", "expect": h} for h in hosts for s in ("", ".x", "-ip")]
     lock = threading.Lock()
     live = {}
     peak = {"host": 0, "all": 0}
