@@ -6,7 +6,8 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 log() { echo "[prep] $*" >&2; }
 
-need_pkgs=(podman runc debootstrap uidmap slirp4netns python3-venv python3-pip openssh-client rsync git make)
+# sshpass: Ansible's -k (the lab's password-only node) answers the SSH password prompt through it.
+need_pkgs=(podman runc debootstrap uidmap slirp4netns python3-venv python3-pip openssh-client sshpass rsync git make)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -28,6 +28,8 @@ if [ -n "$NET2" ]; then
     echo "LAB_NET2 must be name:a.b.c or name:a.b.c:mtu, got '$NET2'" >&2; exit 2
   fi
 fi
+# Per-node login users, password-only first contact, capabilities, privileged nodes:
+# LAB_NODE_OPTS="node0=password-only node1=user:ubuntu node2=user:user,cap:NET_ADMIN" (lab/nodespec.py).
 # Nodes that get a FAKE nvidia-smi replaying a real recorded capture, and form the group `gpu`:
 # "node1=h100-580-q-x node2=datakit_8x-tesla-v100s-pcie" (captures: tests/unit/.../fixtures/nvidia_smi).
 FAKE_GPUS=${LAB_FAKE_GPUS:-}
@@ -40,11 +42,22 @@ if ! [[ "$N" =~ ^[1-8]$ ]]; then echo "LAB_NODES must be 1..8, got '$N'" >&2; ex
 
 node_names() { local i; for ((i = 0; i < N; i++)); do echo "node$i"; done; }
 
+# The node spec (lab/node.yml + LAB_NODE_OPTS): NODE_USER[i], NODE_PASSWORD_ONLY[i], NODE_UUID[i], NODE_ARGS_i.
+load_spec() {
+  local spec
+  spec=$("$repo/.venv/bin/python" "$repo/lab/nodespec.py" shell) || exit 2
+  eval "$spec"
+}
+
 up() {
   bash "$repo/lab/host-prep.sh"
+  load_spec
   local image; image=$(bash "$repo/lab/image.sh")
   mkdir -p "$state/ssh" "$state/cp"; chmod 0700 "$repo/.lab" "$state" "$state/ssh" "$state/cp"
   [ -f "$state/ssh/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "gpuforge-lab-controller" -f "$state/ssh/id_ed25519"
+  # The login password of the password-only nodes: made here, kept 0600 in the lab's state, given to
+  # chpasswd and to ansible-runner's prompt answer, never on a command line.
+  [ -s "$state/ssh/password" ] || (umask 077; "$repo/.venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(18))' > "$state/ssh/password")
   podman network exists "$NET" || podman network create --subnet "$SUBNET.0/24" --gateway "$SUBNET.1" \
     --label gpuforge-lab="$PREFIX" "$NET" >/dev/null
   if [ -n "$NET2" ]; then
@@ -59,15 +72,26 @@ up() {
       continue
     fi
     log "starting node$i ($ip)"
-    # --no-hosts: /etc/hosts is the node's own file (as on a server), not podman's bind mount.
+    local args_ref="NODE_ARGS_$i[@]"; local node_args=("${!args_ref}")
     local nets=(--network "$NET:ip=$ip")
     [ -z "$NET2" ] || nets+=(--network "$NET2_NAME:ip=$NET2_SUBNET.$((10 + i))")
     podman run -d --name "$name" --hostname "node$i" --label gpuforge-lab="$PREFIX" \
-      "${nets[@]}" --no-hosts --systemd=always \
-      --cap-add AUDIT_WRITE,NET_RAW,SYS_PTRACE,SYS_ADMIN,MKNOD "$image" >/dev/null
+      "${nets[@]}" "${node_args[@]}" "$image" "$LAB_IMAGE_COMMAND" >/dev/null
     # What the Debian installer and most rental images leave behind: the hostname on 127.0.1.1.
     podman exec "$name" sh -c "printf '127.0.0.1\tlocalhost\n127.0.1.1\tnode$i\n\n::1\tlocalhost ip6-localhost ip6-loopback\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n' > /etc/hosts"
-    podman exec -i "$name" sh -c 'install -d -m 0700 -o labadmin -g labadmin ~labadmin/.ssh && cat > ~labadmin/.ssh/authorized_keys && chown labadmin:labadmin ~labadmin/.ssh/authorized_keys && chmod 0600 ~labadmin/.ssh/authorized_keys' < "$state/ssh/id_ed25519.pub"
+    # STAND-IN SMBIOS UUID (podman nodes share the host's DMI, or have none): one per node.
+    podman exec "$name" sh -c "install -d -m 0755 /etc/gpuforge-lab && echo ${NODE_UUID[$i]} > /etc/gpuforge-lab/product_uuid"
+    local user=${NODE_USER[$i]}
+    if [ "$user" != "$LAB_DEFAULT_USER" ]; then
+      # A rental's or workstation's own login user (ubuntu, user) with passwordless sudo.
+      podman exec "$name" sh -c "useradd -m -s /bin/bash '$user' && echo '$user ALL=(ALL) NOPASSWD:ALL' > '/etc/sudoers.d/$user' && chmod 0440 '/etc/sudoers.d/$user'"
+    fi
+    if [ "${NODE_PASSWORD_ONLY[$i]}" = 1 ]; then
+      # First contact by password only (a fresh workstation): no key; site.yml's first run uses -k.
+      printf '%s:%s\n' "$user" "$(cat "$state/ssh/password")" | podman exec -i "$name" chpasswd
+    else
+      podman exec -i "$name" sh -c "install -d -m 0700 -o '$user' -g '$user' ~$user/.ssh && cat > ~$user/.ssh/authorized_keys && chown '$user:$user' ~$user/.ssh/authorized_keys && chmod 0600 ~$user/.ssh/authorized_keys" < "$state/ssh/id_ed25519.pub"
+    fi
   done
   # Host keys come from the node itself (podman exec), never from a trust-on-first-use scan.
   : > "$state/ssh/known_hosts.new"
@@ -84,11 +108,17 @@ up() {
   write_inventory
   if [ -n "$FAKE_GPUS" ]; then
     log "FAKE GPUs (recorded nvidia-smi captures): $FAKE_GPUS"
-    ANSIBLE_CONFIG="$repo/ansible.cfg" "$repo/.venv/bin/ansible-playbook" -i "$inv" "$repo/lab/fake_gpu.yml" \
+    ANSIBLE_CONFIG="$repo/ansible.cfg" "$repo/.venv/bin/ansible-playbook" -i "$inv" -l gpu "$repo/lab/fake_gpu.yml" \
       > "$state/fake_gpu.log" 2>&1 || { cat "$state/fake_gpu.log" >&2; log "FAKE GPU setup failed"; exit 1; }
   fi
   chown -R "${SUDO_UID:-0}:${SUDO_GID:-0}" "$repo/.lab" "$inv" 2>/dev/null || true
   log "$N nodes up; inventory: ${inv#$repo/}"
+}
+
+host_line() {
+  local i=$1 extra=""
+  [ "${NODE_USER[$i]}" = "$LAB_DEFAULT_USER" ] || extra+=", ansible_user: ${NODE_USER[$i]}"
+  echo "node$i: {ansible_host: $SUBNET.$((10 + i)), cluster_ip: $SUBNET.$((10 + i))$extra, lab_smbios_uuid: ${NODE_UUID[$i]}}"
 }
 
 write_inventory() {
@@ -105,13 +135,13 @@ write_inventory() {
     echo "      children:"
     echo "        head:"
     echo "          hosts:"
-    echo "            node0: {ansible_host: $SUBNET.10, cluster_ip: $SUBNET.10}"
+    echo "            $(host_line 0)"
     local i
     if [ "$N" -gt 1 ]; then
       echo "        compute:"
       echo "          hosts:"
       for ((i = 1; i < N; i++)); do
-        echo "            node$i: {ansible_host: $SUBNET.$((10 + i)), cluster_ip: $SUBNET.$((10 + i))}"
+        echo "            $(host_line "$i")"
       done
     fi
     if [ -n "$FAKE_GPUS" ]; then
@@ -124,12 +154,15 @@ write_inventory() {
   cat > "$inv/group_vars/all/lab_connection.yml" <<YML
 # Written by lab/lab.sh up: how the controller (this machine) reaches the lab nodes.
 # Host keys were read from each node and written to known_hosts; checking stays on.
-ansible_user: labadmin
+ansible_user: $LAB_DEFAULT_USER
 ansible_become: true
 ansible_ssh_private_key_file: $state/ssh/id_ed25519
 ansible_ssh_common_args: -o UserKnownHostsFile=$state/ssh/known_hosts -o StrictHostKeyChecking=yes
 ansible_control_path_dir: $state/cp
 cluster_domain: $DOMAIN
+# The controller's key, authorized for each node's login user by ssh_trust (a node that took only a
+# password at first keeps key login after site.yml's first run with -k).
+ssh_trust_login_keys: ["$(cat "$state/ssh/id_ed25519.pub")"]
 YML
   if [ -n "$FAKE_GPUS" ]; then
     cat >> "$inv/group_vars/all/lab_connection.yml" <<YML
@@ -161,6 +194,12 @@ converge() {
   elif [ "${LAB_DDP:-auto}" = 1 ]; then
     log "LAB_DDP=1 but no torch CPU wheel for Python 3.11 found (set LAB_TORCH_WHEEL)"; exit 1
   fi
+  load_spec
+  local i
+  for ((i = 0; i < N; i++)); do
+    # A password-only node: site.yml's first run answers the SSH password prompt (-k) from the lab's state.
+    [ "${NODE_PASSWORD_ONLY[$i]}" != 1 ] || { extra+=(--password-file "$state/ssh/password"); break; }
+  done
   "$repo/.venv/bin/python" "$repo/lab/labctl.py" --inventory "$inv" "${extra[@]}" "$@"
 }
 

@@ -47,8 +47,12 @@ class PlaybookRun:
 
 def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
                  tags: str | None = None, quiet: bool = True, check: bool = False,
-                 fact_cache: Path | None = None) -> PlaybookRun:
-    """Run one playbook of this repo with ansible-runner; return what its events said."""
+                 fact_cache: Path | None = None, password: str | None = None) -> PlaybookRun:
+    """Run one playbook of this repo with ansible-runner; return what its events said.
+
+    ``password``: the login password, for nodes that take only a password at first (ansible-playbook -k);
+    it answers the prompt in memory and reaches ssh through sshpass's pipe, never a command line.
+    """
     (REPO / ".lab").mkdir(exist_ok=True)
     pdd = Path(tempfile.mkdtemp(prefix="runner-", dir=REPO / ".lab"))
     tasks: list = []
@@ -98,7 +102,9 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
         inventory=str(inventory.resolve()),
         extravars=extravars or {},
         tags=tags,
-        cmdline="--check --diff" if check else None,
+        cmdline=" ".join([*(["--check", "--diff"] if check else []), *(["--ask-pass"] if password else [])])
+        or None,
+        passwords={r"^SSH password:\s*?$": password} if password else None,
         envvars=env,
         # An absolute path (by default ansible.cfg's): ansible-runner would otherwise keep the fact cache
         # in the artifact folder (removed below), and every run would gather again.
@@ -164,13 +170,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="skip the second site.yml run that proves changed=0")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
     ap.add_argument("--verbose", action="store_true", help="show ansible-playbook output")
+    ap.add_argument("--password-file", type=Path,
+                    help="answer the first site.yml's SSH password prompt (-k) with this file's first line")
     ap.add_argument("--torch-wheel", type=Path,
                     help="install this torch wheel on the nodes and run the DDP smoke job in validate.yml")
     args = ap.parse_args(argv)
     quiet = not args.verbose
     runs = []
     print("[lab] site.yml (converge)", file=sys.stderr, flush=True)
-    runs.append(run_playbook("site.yml", args.inventory, quiet=quiet))
+    password = args.password_file.read_text().splitlines()[0] if args.password_file else None
+    runs.append(run_playbook("site.yml", args.inventory, quiet=quiet, password=password))
     if runs[-1].rc == 0 and not args.no_rerun:
         print("[lab] site.yml again (must change nothing)", file=sys.stderr, flush=True)
         rerun = run_playbook("site.yml", args.inventory, quiet=quiet)

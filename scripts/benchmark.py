@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -44,7 +45,11 @@ def main() -> int:
         if cold.rc != 0:
             print(labctl.report([cold], inventory))
             return 1
+        cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         reruns = [labctl.run_playbook("site.yml", inventory, fact_cache=facts) for _run in range(args.reruns)]
+        cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # What the controller (ansible-playbook and its forks) spent per re-run, user + system.
+        ctl_cpu = (cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime) / args.reruns
         check = labctl.run_playbook("site.yml", inventory, check=True, fact_cache=facts)
         validate = labctl.run_playbook("validate.yml", inventory, fact_cache=facts)
     finally:
@@ -57,6 +62,8 @@ def main() -> int:
         "rerun_median_s": round(statistics.median(r.wall_s for r in reruns), 1),
         "rerun_changed_max": max(r.changed for r in reruns),
         "rerun_tasks_node0": sum(1 for task in reruns[0].tasks if task[2] == "node0"),
+        "rerun_host_tasks": len(reruns[0].tasks),
+        "rerun_controller_cpu_s": round(ctl_cpu, 1),
         "check_mode_s": round(check.wall_s, 1),
         "check_mode_changed": check.changed,
         "validate_s": round(validate.wall_s, 1),

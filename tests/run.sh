@@ -8,7 +8,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 if [ "$(id -u)" != 0 ]; then exec sudo -E "$0" "$@"; fi
 
-stages=${TEST_STAGES:-"prep lint unit sanity changelog molecule lab"}
+stages=${TEST_STAGES:-"prep lint unit sanity newest changelog molecule lab"}
 export PATH="$repo/.venv/bin:$PATH" ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 ANSIBLE_NOCOLOR=1
 passed=0; failed=0; failed_names=(); timings=()
 
@@ -53,6 +53,10 @@ sanity() {
   (cd "$dest" && git init -q && git add -A && ansible-test sanity --venv --requirements --python 3.11)
 }
 
+# The unit tests and sanity on the newest ansible-core on PyPI (a Debian 13 controller container; the
+# lab stage runs site.yml with it too).
+newest() { bash tests/newest_core/run.sh unit && bash tests/newest_core/run.sh sanity; }
+
 changelog() { antsibull-changelog lint; }
 
 molecule_all() {
@@ -71,6 +75,7 @@ stage prep prep
 stage lint lint
 stage unit unit
 stage sanity sanity
+stage newest newest
 stage changelog changelog
 stage molecule molecule_all
 stage lab lab_e2e

@@ -56,6 +56,13 @@ options:
     description: How many times a throttled connection is tried again.
     type: int
     default: 5
+  all_names:
+    description:
+      - V(true) probes every target. V(false) probes every host by its first target (its cluster name) and
+        only the host after O(self) by all of its targets, so each node still proves every kind of name
+        (short, FQDN, address) once and every pair of nodes once, with N+2 logins instead of 3N.
+    type: bool
+    default: true
   self:
     description:
       - The hostname of this node among the C(expect) values; probing starts at the host after it.
@@ -82,7 +89,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 results:
-  description: One entry per target.
+  description: One entry per target probed (all of them unless O(all_names=false)), in target order.
   returned: always
   type: list
   elements: dict
@@ -131,8 +138,11 @@ def probe(module, ssh, target, expect, timeout, retries):
             "stderr": err.strip(), "ok": rc == 0 and out == expect, "attempts": attempts}
 
 
-def schedule(targets, me):
-    """The targets grouped by host (expect), in target order, starting with the host after ``me``."""
+def schedule(targets, me, all_names=True):
+    """The targets grouped by host (expect), in target order, starting with the host after ``me``.
+
+    Without ``all_names`` only that first host keeps all its targets; the others keep their first one.
+    """
     groups = {}
     for index, target in enumerate(targets):
         groups.setdefault(target["expect"], []).append(index)
@@ -140,7 +150,7 @@ def schedule(targets, me):
     if me in groups:
         start = hosts.index(me) + 1
         hosts = hosts[start:] + hosts[:start]
-    return [groups[host] for host in hosts]
+    return [groups[host] if all_names or n == 0 else groups[host][:1] for n, host in enumerate(hosts)]
 
 
 def main():
@@ -153,6 +163,7 @@ def main():
             connect_timeout=dict(type="int", default=10),
             parallel=dict(type="int", default=4),
             retries=dict(type="int", default=5),
+            all_names=dict(type="bool", default=True),
             self=dict(type="str"),
         ),
         supports_check_mode=True,
@@ -160,6 +171,7 @@ def main():
     ssh = module.get_bin_path("ssh", required=True)
     targets = module.params["targets"]
     me = module.params["self"] or socket.gethostname().split(".")[0]
+    plan = schedule(targets, me, module.params["all_names"])
     results = [None] * len(targets)
 
     def probe_host(indexes):
@@ -168,7 +180,8 @@ def main():
                                    module.params["connect_timeout"], module.params["retries"])
 
     with ThreadPoolExecutor(max_workers=max(1, module.params["parallel"])) as pool:
-        list(pool.map(probe_host, schedule(targets, me)))
+        list(pool.map(probe_host, plan))
+    results = [r for r in results if r is not None]
     failed = [r["target"] for r in results if not r["ok"]]
     throttled = sum(r["attempts"] - 1 for r in results)
     if failed:

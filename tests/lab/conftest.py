@@ -24,12 +24,19 @@ NODES = int(os.environ.get("LAB_NODES", "3"))
 # jumbo frames (MTU 9000), as R1's RDMA network.
 FAKE_GPUS = {"node1": "h100-580-q-x", "node2": "h200x2-580-q-x"}
 GPU_NODES = {node: capture for node, capture in FAKE_GPUS.items() if int(node[4:]) < NODES}
+# Login users as on R2 workstations and R4 rentals: node0 keeps the image's labadmin but at first takes
+# only its password (site.yml's first run uses -k and leaves key login), node1 logs in as ubuntu,
+# node2 as user.
+LOGIN_USERS = {"node0": "labadmin", "node1": "ubuntu", "node2": "user"}
+PASSWORD_NODE = "node0"
+NODE_OPTS = {"node0": "password-only", "node1": "user:ubuntu", "node2": "user:user"}
 LAB_ENV = {
     "LAB_PREFIX": PREFIX,
     "LAB_NETWORK": PREFIX,
     "LAB_SUBNET": "10.79.0",
     "LAB_NODES": str(NODES),
     "LAB_NET2": f"{PREFIX}-b:10.81.0:9000",
+    "LAB_NODE_OPTS": " ".join(f"{node}={opts}" for node, opts in NODE_OPTS.items() if int(node[4:]) < NODES),
     "LAB_FAKE_GPUS": " ".join(f"{node}={capture}" for node, capture in GPU_NODES.items()),
 }
 
@@ -46,6 +53,12 @@ def inventory() -> Path:
     yield REPO / ".lab" / PREFIX / "inventory"
     if not os.environ.get("LAB_KEEP"):
         lab("down")
+
+
+@pytest.fixture(scope="session")
+def password(inventory: Path) -> str:
+    """The first-contact password of the password-only node (lab/lab.sh keeps it 0600 in its state)."""
+    return (inventory.parent / "ssh" / "password").read_text().splitlines()[0]
 
 
 @pytest.fixture(scope="session")

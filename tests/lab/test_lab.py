@@ -5,13 +5,14 @@ nodes (names, BatchMode SSH, password logins off)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
 
 import labctl
 import pytest
-from conftest import GPU_NODES, NODES, PREFIX, node_exec
+from conftest import GPU_NODES, LOGIN_USERS, NODES, PASSWORD_NODE, PREFIX, REPO, node_exec
 
 NODE_NAMES = [f"node{i}" for i in range(NODES)]
 FIRST_STATE: dict = {}
@@ -48,6 +49,24 @@ def test_fresh_nodes_resolve_their_name_to_loopback(inventory):
         assert FIRST_STATE[node]["cluster_user"] == 2  # no such user yet
 
 
+def ssh_as_login_user(inventory: Path, node: str, *command: str, methods: str = "publickey"):
+    """ssh from the controller as the node's login user; BatchMode (a prompt fails), host key checked."""
+    key_dir = inventory.parent / "ssh"
+    return subprocess.run(
+        ["ssh", "-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={key_dir}/known_hosts",
+         "-o", "StrictHostKeyChecking=yes", "-i", str(key_dir / "id_ed25519"),
+         "-o", f"PreferredAuthentications={methods}", "-o", "ControlMaster=no", "-o", "ControlPath=none",
+         f"{LOGIN_USERS[node]}@10.79.0.{10 + int(node[4:])}", *command],
+        capture_output=True, text=True, check=False)
+
+
+def test_the_password_node_takes_no_key_before_site(inventory):
+    res = ssh_as_login_user(inventory, PASSWORD_NODE, "true")
+    assert res.returncode == 255
+    # sshd offers passwords and does not know the controller's key yet.
+    assert "Permission denied (publickey,password)." in res.stderr, res.stderr
+
+
 def test_jumbo_frames_pass_unfragmented_on_the_second_network(inventory):
     """R1's data network: MTU 9000 end to end. 8972 bytes of ICMP payload + 28 of headers fill one frame
     with DF set; one byte more must be refused by the sender (the MTU is what the test says it is)."""
@@ -78,22 +97,28 @@ def test_jumbo_frames_pass_unfragmented_on_the_second_network(inventory):
     ({"munge_slurm_partitions": [{"name": "gpu", "nodes": ["node0", "node9"]}]}, "node9"),
     # 16 bytes: munge needs 32 to 1024.
     ({"munge_slurm_munge_key": "MDEyMzQ1Njc4OWFiY2RlZg=="}, "munge_slurm_munge_key"),
+    # A private key (or a path) where a public key line belongs.
+    # The message names the entry, never its content.
+    ({"ssh_trust_login_keys": ["-----BEGIN OPENSSH PRIVATE KEY-----"]},
+     "entries (counted from 0) are not: 0."),
 ], ids=["user-list", "bad-cluster-ip", "cluster-ip-not-on-node", "nodes-on-two-networks",
-        "names-differ-in-case", "partition-unknown-node", "short-munge-key"])
-def test_bad_input_fails_before_any_change(inventory, fact_cache, extravars, names):
-    run = labctl.run_playbook("site.yml", inventory, extravars=extravars, fact_cache=fact_cache)
+        "names-differ-in-case", "partition-unknown-node", "short-munge-key", "login-key-not-public"])
+def test_bad_input_fails_before_any_change(inventory, fact_cache, password, extravars, names):
+    run = labctl.run_playbook("site.yml", inventory, extravars=extravars, fact_cache=fact_cache,
+                              password=password)
     assert run.rc != 0
     assert names in failure_text(run), failure_text(run)
+    assert "PRIVATE KEY" not in failure_text(run)
     assert run.changed == 0
     for node in NODE_NAMES:
         assert node_state(node) == FIRST_STATE[node], f"{node} changed after bad input"
 
 
-def test_gpu_preflight_on_a_gpu_subset_raises_nothing(inventory, fact_cache):
+def test_gpu_preflight_on_a_gpu_subset_raises_nothing(inventory, fact_cache, password):
     # gpu = node1, node2; the head has no GPU. The GPU roles' checks (version matrix against the
     # recorded driver 580 captures) run on the GPU nodes only and pass; nothing changes.
     run = labctl.run_playbook("preflight.yml", inventory, fact_cache=fact_cache,
-                              extravars={"gpuforge_gpu_stack": True})
+                              extravars={"gpuforge_gpu_stack": True}, password=password)
     assert run.rc == 0, failure_text(run)
     assert run.changed == 0
     checked = {host for _d, task, host, status in run.tasks
@@ -101,14 +126,16 @@ def test_gpu_preflight_on_a_gpu_subset_raises_nothing(inventory, fact_cache):
     assert checked and checked <= set(GPU_NODES), checked
 
 
-def test_site_converges(inventory, fact_cache):
-    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache)
+def test_site_converges(inventory, fact_cache, password):
+    # First contact: node0 takes only a password (ansible-playbook -k); the others already take the key.
+    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, password=password)
     assert run.rc == 0, failure_text(run)
     assert run.changed > 0
     print(f"\ncold converge: {run.wall_s:.1f}s, changed={run.changed}")
 
 
 def test_rerun_changes_nothing(inventory, fact_cache):
+    # Without -k: every node, the one that took only a password at first too, is reached by key.
     run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache)
     assert run.rc == 0, failure_text(run)
     changed = sorted({(task[1], task[2]) for task in run.tasks if task[3] == "changed"})
@@ -120,6 +147,25 @@ def test_check_mode_changes_nothing(inventory, fact_cache):
     run = labctl.run_playbook("site.yml", inventory, check=True, fact_cache=fact_cache)
     assert run.rc == 0, failure_text(run)
     assert run.changed == 0
+
+
+@pytest.mark.skipif(os.environ.get("GPUFORGE_NEWEST_CORE", "1") == "0", reason="GPUFORGE_NEWEST_CORE=0")
+def test_rerun_on_the_newest_ansible_core_changes_nothing(inventory, fact_cache):
+    """meta/runtime.yml promises ansible-core >= 2.19: the newest on PyPI (in tests/newest_core's controller
+    container) runs every task of site.yml against this lab, host keys checked, and changes nothing."""
+    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+           "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(fact_cache)}
+    res = subprocess.run(
+        ["bash", str(REPO / "tests" / "newest_core" / "run.sh"), "playbook", "-i", str(inventory),
+         # Its own ssh control sockets, not the ones this machine's ansible holds open.
+         "-e", "ansible_control_path_dir=/tmp/newest-core-cp", str(REPO / "playbooks" / "site.yml")],
+        env=env, capture_output=True, text=True, check=False)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-4000:]
+    recap = re.findall(r"^(node\d+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", out, re.M)
+    assert sorted(entry[0] for entry in recap) == NODE_NAMES, out[-4000:]
+    assert all(entry[1:] == ("0", "0", "0") for entry in recap), recap
+    print("\n" + "\n".join(line for line in out.splitlines() if line.startswith(("ansible [core", "Python"))))
 
 
 def test_validate_passes(inventory, fact_cache):
@@ -311,24 +357,17 @@ def test_cluster_user_batchmode_ssh_node1_to_node2(inventory):
 
 
 def test_server_no_longer_offers_passwords(inventory):
-    key_dir = inventory.parent / "ssh"
-    res = subprocess.run(
-        ["ssh", "-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={key_dir}/known_hosts",
-         "-o", "PreferredAuthentications=password,keyboard-interactive",
-         "-o", "ControlMaster=no", "-o", "ControlPath=none",
-         "labadmin@10.79.0.11", "true"], capture_output=True, text=True, check=False)
+    # The node that took only a password before site.yml: sshd now offers public keys only.
+    res = ssh_as_login_user(inventory, PASSWORD_NODE, "true", methods="password,keyboard-interactive")
     assert res.returncode == 255
     assert "Permission denied (publickey)." in res.stderr, res.stderr
 
 
-def test_controller_key_login_still_works(inventory):
-    key_dir = inventory.parent / "ssh"
-    res = subprocess.run(
-        ["ssh", "-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={key_dir}/known_hosts",
-         "-i", str(key_dir / "id_ed25519"), "-o", "ControlMaster=no", "-o", "ControlPath=none",
-         "labadmin@10.79.0.10", "hostname"], capture_output=True, text=True, check=False)
+@pytest.mark.parametrize("node", NODE_NAMES)
+def test_every_login_user_keeps_key_login_and_sudo(inventory, node):
+    res = ssh_as_login_user(inventory, node, "sudo", "-n", "hostname")
     assert res.returncode == 0, res.stderr
-    assert res.stdout.strip() == "node0"
+    assert res.stdout.strip() == node
 
 
 def test_lab_names_its_containers(inventory):

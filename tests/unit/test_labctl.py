@@ -30,3 +30,20 @@ def test_runner_keeps_host_key_checking_and_a_lasting_fact_cache(tmp_path):
     with patch.object(labctl.ansible_runner, "run", fake_run):
         labctl.run_playbook("site.yml", tmp_path)
     assert seen["fact_cache"] == str(REPO / ".cache" / "facts")
+
+
+def test_a_first_contact_password_answers_the_prompt_and_is_not_on_the_command_line(tmp_path):
+    seen = {}
+
+    def fake_run(**kw):
+        seen.update(kw)
+        return Result()
+
+    with patch.object(labctl.ansible_runner, "run", fake_run):
+        labctl.run_playbook("site.yml", tmp_path, check=True, password="s3cret-pw")
+    assert seen["cmdline"] == "--check --diff --ask-pass"
+    assert list(seen["passwords"].values()) == ["s3cret-pw"]
+    assert "s3cret-pw" not in repr(seen["envvars"]) and "s3cret-pw" not in str(seen.get("extravars"))
+    with patch.object(labctl.ansible_runner, "run", fake_run):
+        labctl.run_playbook("site.yml", tmp_path)
+    assert seen["cmdline"] is None and seen["passwords"] is None

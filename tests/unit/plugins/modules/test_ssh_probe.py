@@ -177,6 +177,19 @@ def test_schedule_starts_after_self_and_groups_names_by_host():
     assert [[targets[i]["expect"] for i in g] for g in groups] == [
         ["node3"] * 3, ["node0"] * 3, ["node1"] * 3, ["node2"] * 3]
     assert ssh_probe.schedule(targets, "elsewhere")[0] == [0, 1, 2]
+    # Without all names: the next host by all its names, every other host (this one too) by its first.
+    assert ssh_probe.schedule(targets, "node2", all_names=False) == [[9, 10, 11], [0], [3], [6]]
+
+
+def test_without_all_names_every_pair_and_every_kind_of_name_once():
+    calls = []
+    targets = [{"target": t, "expect": h} for h in ("node0", "node1", "node2")
+               for t in (h, h + ".lab", "10.0.0." + h[-1])]
+    answers = {t["target"]: (0, t["expect"] + "\n", "") for t in targets}
+    result = _run({"targets": targets, "all_names": False, "self": "node0", "parallel": 1}, answers, calls)
+    assert result["failed"] is False
+    assert [argv[-2] for argv, _env in calls] == ["node1", "node1.lab", "10.0.0.1", "node2", "node0"]
+    assert [r["target"] for r in result["results"]] == ["node0", "node1", "node1.lab", "10.0.0.1", "node2"]
 
 
 def test_fan_in_per_host_is_one_and_hosts_at_once_are_bounded():
