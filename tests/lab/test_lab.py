@@ -97,10 +97,9 @@ def test_jumbo_frames_pass_unfragmented_on_the_second_network(inventory):
     ({"munge_slurm_partitions": [{"name": "gpu", "nodes": ["node0", "node9"]}]}, "node9"),
     # 16 bytes: munge needs 32 to 1024.
     ({"munge_slurm_munge_key": "MDEyMzQ1Njc4OWFiY2RlZg=="}, "munge_slurm_munge_key"),
-    # A private key (or a path) where a public key line belongs.
-    # The message names the entry, never its content.
-    ({"ssh_trust_login_keys": ["-----BEGIN OPENSSH PRIVATE KEY-----"]},
-     "entries (counted from 0) are not: 0."),
+    # A path where a public key line belongs. The message names the entry, never its content (a
+    # private key pasted by mistake must not reach the log).
+    ({"ssh_trust_login_keys": ["~/.ssh/id_ed25519.pub"]}, "entries (counted from 0) are not: 0."),
 ], ids=["user-list", "bad-cluster-ip", "cluster-ip-not-on-node", "nodes-on-two-networks",
         "names-differ-in-case", "partition-unknown-node", "short-munge-key", "login-key-not-public"])
 def test_bad_input_fails_before_any_change(inventory, fact_cache, password, extravars, names):
@@ -108,7 +107,7 @@ def test_bad_input_fails_before_any_change(inventory, fact_cache, password, extr
                               password=password)
     assert run.rc != 0
     assert names in failure_text(run), failure_text(run)
-    assert "PRIVATE KEY" not in failure_text(run)
+    assert "id_ed25519.pub" not in failure_text(run)
     assert run.changed == 0
     for node in NODE_NAMES:
         assert node_state(node) == FIRST_STATE[node], f"{node} changed after bad input"
@@ -173,7 +172,7 @@ def test_validate_passes(inventory, fact_cache):
     assert run.rc == 0, failure_text(run)
     assert run.changed == 0
     for check in ("SSH to every node by every name with BatchMode, as each trusted user",
-                  "Check that every credential decoded (one munge key, clocks in step)",
+                  "Decode every other node's credential here (one munge key, clocks in step)",
                   "Check that every compute node is registered, responding and schedulable"):
         assert check in run.verified
     ran = {task[1] for task in run.tasks if task[3] == "ok"}
