@@ -56,7 +56,7 @@ def ssh_as_login_user(inventory: Path, node: str, *command: str, methods: str = 
         ["ssh", "-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={key_dir}/known_hosts",
          "-o", "StrictHostKeyChecking=yes", "-i", str(key_dir / "id_ed25519"),
          "-o", f"PreferredAuthentications={methods}", "-o", "ControlMaster=no", "-o", "ControlPath=none",
-         f"{LOGIN_USERS[node]}@10.79.0.{10 + int(node[4:])}", *command],
+         f"{LOGIN_USERS.get(node, 'labadmin')}@10.79.0.{10 + int(node[4:])}", *command],
         capture_output=True, text=True, check=False)
 
 
