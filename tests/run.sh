@@ -35,22 +35,11 @@ unit() {
 }
 
 sanity() {
-  # ansible-test needs the collection at .../ansible_collections/gpuforge/cluster.
-  local top=/tmp/gpuforge-sanity dest=/tmp/gpuforge-sanity/ansible_collections/gpuforge/cluster
-  rm -rf "$top"; mkdir -p "$dest"
-  # Only what the collection ships: galaxy.yml's build_ignore leaves out the dev tooling
-  # (lab/, scripts/, molecule/, .config/, .ci/), which ruff and the other stages cover.
-  git ls-files -co --exclude-standard -z -- . ':!lab' ':!scripts' ':!molecule' ':!.config' ':!.ci' \
-    | rsync -a --from0 --files-from=- ./ "$dest/"
-  # Offline: ansible-test downloads get-pip.py from a host this machine cannot reach; this
-  # stand-in bootstraps pip from the interpreter's bundled wheel instead.
-  local gp="$HOME/.ansible/test/cache/get_pip_24_2.py"
-  if [ ! -s "$gp" ]; then
-    mkdir -p "$(dirname "$gp")"
-    printf '%s\n' '# offline stand-in for get-pip.py (written by tests/run.sh)' 'import ensurepip' \
-      'ensurepip.bootstrap(upgrade=True, default_pip=True)' > "$gp"
-  fi
-  (cd "$dest" && git init -q && git add -A && ansible-test sanity --venv --requirements --python 3.11)
+  # ansible-test needs the collection at .../ansible_collections/gpuforge/cluster (what it ships, in a
+  # git repository of its own) and, offline, a stand-in for get-pip.py: tests/sanity_prep.py.
+  local dest
+  dest=$(python tests/sanity_prep.py /tmp/gpuforge-sanity) || return 1
+  (cd "$dest" && ansible-test sanity --venv --requirements --python 3.11)
 }
 
 # The unit tests and sanity on the newest ansible-core on PyPI (a Debian 13 controller container; the

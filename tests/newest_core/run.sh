@@ -21,6 +21,7 @@ recipe=1  # bump when build_image changes
 hash=$(echo "$recipe $mirror $suite $pkgs" | sha256sum | cut -c1-12)
 image="localhost/gpuforge-controller:$hash"
 volume=gpuforge-newest-core
+mount=  # one more host folder in_container mounts at the same path
 
 build_image() {
   podman image exists "$image" && return 0
@@ -42,6 +43,7 @@ in_container() {
   local pass=() v
   for v in ${!ANSIBLE_@}; do pass+=(-e "$v"); done
   podman run --rm -i --network host -v "$repo:$repo" -v "$volume:/opt/newest" -w "$repo" "${pass[@]}" \
+    ${mount:+-v "$mount:$mount"} \
     -e HOME=/opt/newest/home -e PIP_CACHE_DIR=/opt/newest/pip-cache -e ANSIBLE_FORCE_COLOR=0 \
     -e PY_COLORS=0 -e ANSIBLE_NOCOLOR=1 -e PATH=/opt/newest/venv/bin:/usr/local/bin:/usr/bin:/bin \
     "$image" "$@"
@@ -67,23 +69,9 @@ case "${1:-}" in
   unit) venv; versions; in_container python -m pytest tests/unit -q -p no:cacheprovider ;;
   sanity)
     venv; versions
-    top=/tmp/gpuforge-sanity-newest dest=/tmp/gpuforge-sanity-newest/ansible_collections/gpuforge/cluster
-    rm -rf "$top"; mkdir -p "$dest"
-    git -C "$repo" ls-files -co --exclude-standard -z -- . ':!lab' ':!scripts' ':!molecule' ':!.config' ':!.ci' \
-      | rsync -a --from0 --files-from=- "$repo/" "$dest/"
-    (cd "$dest" && git init -q && git add -A)
-    # Offline stand-in for get-pip.py (ansible-test fetches it from a host CI cannot reach), as in
-    # tests/run.sh: bootstrap pip from the interpreter's bundled wheel, under the name ansible-test looks for.
-    in_container python - <<'PY'
-import os, re, ansible_test
-src = open(os.path.join(os.path.dirname(ansible_test.__file__), "_internal", "python_requirements.py")).read()
-version = re.search(r"pip='([0-9.]+)'", src).group(1)
-path = os.path.expanduser("~/.ansible/test/cache/get_pip_%s.py" % version.replace(".", "_"))
-os.makedirs(os.path.dirname(path), exist_ok=True)
-with open(path, "w") as f:
-    f.write("# offline stand-in for get-pip.py (written by tests/newest_core/run.sh)\nimport ensurepip\n"
-            "ensurepip.bootstrap(upgrade=True, default_pip=True)\n")
-PY
+    top=/tmp/gpuforge-sanity-newest
+    mkdir -p "$top"
+    dest=$(mount=$top in_container python tests/sanity_prep.py "$top") || exit 1
     podman run --rm --network host -v "$top:$top" -v "$volume:/opt/newest" -w "$dest" \
       -e HOME=/opt/newest/home -e PIP_CACHE_DIR=/opt/newest/pip-cache -e PATH=/opt/newest/venv/bin:/usr/bin:/bin \
       "$image" ansible-test sanity --venv --requirements --python "$(in_container python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
