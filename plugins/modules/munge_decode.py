@@ -68,8 +68,12 @@ def judge(rc, out, err):
     status = STATUS_RE.search(out or "")
     if rc == 0 and status and status.group(1) == "Success (0)":
         return None
-    reason = status.group(1) if status else (err or "").strip().splitlines()[-1:] or ["no output"]
-    return "%s (rc=%d)" % (reason if isinstance(reason, str) else reason[0], rc)
+    if status:
+        reason = status.group(1)
+    else:
+        lines = (err or "").strip().splitlines()
+        reason = lines[-1] if lines else "no output"
+    return "%s (rc=%d)" % (reason, rc)
 
 
 def main():
