@@ -3,6 +3,7 @@
 """Filters over the NVIDIA driver / CUDA / NCCL version matrix (data in module_utils/version_matrix.py)."""
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.gpuforge.cluster.plugins.module_utils import gpu_generations
 from ansible_collections.gpuforge.cluster.plugins.module_utils import version_matrix as vm
 
 
@@ -36,6 +37,33 @@ def cuda_toolkits(packages):
     return vm.toolkits_from_packages(packages)
 
 
+def nvidia_installed_driver(packages, proc_text=None):
+    """{branch, flavor, version, loaded} of the installed NVIDIA driver (dpkg versions, /proc text)."""
+    if not isinstance(packages, dict):
+        raise AnsibleFilterError("nvidia_installed_driver: expects a dict of package names to versions")
+    return vm.installed_driver(packages, str(proc_text) if proc_text else None)
+
+
+def gpu_stack_fit(gpus, branch=None, flavor=None, cuda=None, repo=None, installed=None):
+    """Driver branch, flavor, CUDA and gencode for these GPUs: pins kept, the rest the newest that fits
+    (or what is installed, when ``installed`` is given)."""
+    if not isinstance(gpus, list):
+        raise AnsibleFilterError("gpu_stack_fit: expects the list ansible_facts.gpu_pci.gpus")
+    try:
+        return gpu_generations.fit(gpus, branch=branch, flavor=flavor, cuda=cuda, repo=repo, installed=installed)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"gpu_stack_fit: {exc}") from exc
+
+
+def nvcc_gencode(gpus, pinned=None):
+    """{gencode, problems}: NVCC_GENCODE for the GPUs found, or the pinned one checked against them."""
+    if not isinstance(gpus, list):
+        raise AnsibleFilterError("nvcc_gencode: expects the list ansible_facts.gpu_pci.gpus")
+    if pinned:
+        return {"gencode": pinned, "problems": gpu_generations.gencode_problems(pinned, gpus)}
+    return {"gencode": gpu_generations.gencode([g.get("compute_capability") for g in gpus]), "problems": []}
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -44,4 +72,7 @@ class FilterModule:
             "upstream_version": upstream_version,
             "nvidia_proc_version": nvidia_proc_version,
             "cuda_toolkits": cuda_toolkits,
+            "gpu_stack_fit": gpu_stack_fit,
+            "nvidia_installed_driver": nvidia_installed_driver,
+            "nvcc_gencode": nvcc_gencode,
         }

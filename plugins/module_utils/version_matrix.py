@@ -205,6 +205,41 @@ def check_all(
     return problems
 
 
+_DRIVER_PKG = re.compile(r"^(?P<name>libnvidia-compute|nvidia-driver)-(?P<branch>\d{3})(?P<variant>-server)?(?P<open>-open)?$")
+
+
+def installed_driver(packages: dict[str, str], proc_text: str | None = None) -> dict[str, Any]:
+    """The NVIDIA driver a host has, from installed package versions and /proc/driver/nvidia/version.
+
+    {'branch': 580, 'flavor': 'open'|'proprietary'|None, 'version': '580.159.04'|None, 'loaded': '580.159.04'|None}:
+    branch and version from libnvidia-compute-NNN / nvidia-driver-NNN[-open] (Ubuntu) or libcuda1 (Debian),
+    else the loaded module; flavor from which driver package is installed (nvidia-driver-NNN-open or
+    nvidia-open: open; nvidia-driver-NNN or cuda-drivers: proprietary), else the loaded module's banner."""
+    branch = version = flavor = None
+    for name in sorted(packages or {}):
+        match = _DRIVER_PKG.match(str(name))
+        if not match:
+            continue
+        branch = int(match.group("branch"))
+        version = version or upstream_version(packages[name])
+        if match.group("name") == "nvidia-driver":
+            flavor = "open" if match.group("open") else (flavor or "proprietary")
+    # NVIDIA's Debian repositories: names without the branch (libcuda1 carries the driver version).
+    if branch is None and (packages or {}).get("libcuda1"):
+        version = upstream_version(packages["libcuda1"])
+        branch = driver_branch(version)
+    if flavor is None and (packages or {}).get("nvidia-open"):
+        flavor = "open"
+    elif flavor is None and (packages or {}).get("cuda-drivers"):
+        flavor = "proprietary"
+    loaded = parse_proc_driver_version(proc_text or "")
+    if loaded and branch is None:
+        branch, version = driver_branch(loaded), loaded
+    if flavor is None and proc_text:
+        flavor = "open" if "Open Kernel Module" in proc_text else ("proprietary" if loaded else None)
+    return {"branch": branch, "flavor": flavor, "version": version, "loaded": loaded}
+
+
 _TOOLKIT_PKG = re.compile(r"^cuda-(?:toolkit|nvcc|cudart|libraries)-(\d+)-(\d+)$")
 
 

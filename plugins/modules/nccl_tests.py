@@ -92,6 +92,12 @@ options:
     type: list
     elements: str
     default: []
+  expectation:
+    description:
+      - "What this hardware should show (the C(gpuforge.cluster.nccl_intra_expectation) or C(nccl_inter_expectation)
+        filter). C(transport) must appear, C(forbid) must not, C(gdr) requires GDRDMA, and busbw at the largest size
+        must reach C(floor_gbps). Each failing check names what was expected, why, and what the run showed."
+    type: dict
   log:
     description: Write the raw output to this path on the host.
     type: path
@@ -164,6 +170,7 @@ import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gpuforge.cluster.plugins.module_utils import nccl_expect
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.common import ParseError
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.nccl_tests import parse_nccl_tests
 from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import find_tool
@@ -250,6 +257,8 @@ def judge(parsed, p):
                 "msg": f"must not use {bad}; NCCL used {used or 'no inter-rank transport'}",
             }
         )
+    if p.get("expectation"):
+        checks += nccl_expect.judge(p["expectation"], used, bus, nranks or 0)
     return checks, figures
 
 
@@ -274,6 +283,7 @@ def main():
             "min_busbw_gbps": {"type": "float"},
             "expect_transports": {"type": "list", "elements": "str", "default": []},
             "forbid_transports": {"type": "list", "elements": "str", "default": []},
+            "expectation": {"type": "dict"},
             "log": {"type": "path"},
             "output": {"type": "str"},
             "fail_on_check": {"type": "bool", "default": True},

@@ -26,9 +26,11 @@ SCANNED_FILES = ("ansible.cfg",)
 PLAYBOOK_DIRS = ("roles/", "playbooks/", "molecule/")
 
 # molecule/openmpi_munge_slurm/verify_hosts_trust.yml runs ssh with empty known_hosts files on purpose:
-# it proves that an unknown host key is REFUSED ("Host key verification failed", rc 255). That is the one place a
-# /dev/null known_hosts file is allowed, and only while the file still asserts the refusal.
-KNOWN_HOSTS_DEVNULL_ALLOWED = {"molecule/openmpi_munge_slurm/verify_hosts_trust.yml": "Host key verification failed"}
+# it proves that an unknown host key is REFUSED ("Host key verification failed", rc 255). That is the one
+# place a /dev/null known_hosts file is allowed, and only while the file still asserts the refusal.
+KNOWN_HOSTS_DEVNULL_ALLOWED = {
+    "molecule/openmpi_munge_slurm/verify_hosts_trust.yml": "Host key verification failed",
+}
 
 _OPT_SEP = r"""["']?\s*[= ]\s*["']?"""
 HOST_KEY_RULES = {

@@ -27,8 +27,11 @@ def _f(value: str) -> float | None:
     return float(value) if _FLOAT.match(value) else None
 
 
+_UINT = re.compile(r"[0-9]+")  # str.isdigit() also takes '²', which int() refuses
+
+
 def _wrong(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    return int(value) if _UINT.fullmatch(value) else None
 
 
 def parse_nccl_tests(text: str) -> dict[str, Any]:
@@ -68,7 +71,7 @@ def parse_nccl_tests(text: str) -> dict[str, Any]:
                 columns = tokens
             continue
         fields = line.split()
-        if columns is None or len(fields) < 8 or not fields[0].isdigit() or not fields[1].isdigit():
+        if columns is None or len(fields) < 8 or not _UINT.fullmatch(fields[0]) or not _UINT.fullmatch(fields[1]):
             continue
         has_redop = "redop" in columns
         has_root = "root" in columns

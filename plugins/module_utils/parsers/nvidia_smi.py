@@ -148,6 +148,8 @@ def parse_query_xml(text: str) -> dict[str, Any]:
             "temperature_c": to_int(_text(gpu, "temperature/gpu_temp")),
             "power_limit_w": _power_limit(gpu),
             "architecture": _text(gpu, "product_architecture"),
+            "pcie_link_gen_max": to_int(_text(gpu, "pci/pci_gpu_link_info/pcie_gen/max_link_gen")),
+            "pcie_link_width_max": to_int(_text(gpu, "pci/pci_gpu_link_info/link_widths/max_link_width")),
             "driver_model": _text(gpu, "driver_model/current_dm"),
             "mig_devices": _mig_devices(gpu),
         })

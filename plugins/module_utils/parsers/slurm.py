@@ -214,7 +214,7 @@ def parse_squeue(text: str) -> list[dict[str, Any]]:
             fields = [*fields[:4], name, count]
         # job ids: 12, 12_3 (array task), 12_[1-10%2] (pending array), 1234+0 (het job)
         if len(fields) != 6 or not re.match(r"^\d+(\+\d+)?(_(\d+|\[[^\]]*\]))?$", fields[0]) \
-                or not fields[5].isdigit():
+                or not re.fullmatch(r"[0-9]+", fields[5]):
             raise ParseError(f"not squeue -o '{SQUEUE_FORMAT}' output", number, raw)
         job_id, state, nodelist, user, name, count = fields
         try:
@@ -259,7 +259,7 @@ def parse_slurmd_gres(text: str) -> dict[str, Any]:
                     continue
                 if value == "(null)":
                     value = None
-                elif key in ("Count", "Index", "ID", "CoreCnt") and value.isdigit():
+                elif key in ("Count", "Index", "ID", "CoreCnt") and re.fullmatch(r"[0-9]+", value):
                     value = int(value)
                 record[_GRES_KEYS[key]] = value
             if "name" not in record or "count" not in record:

@@ -113,5 +113,8 @@ def test_filter_plugin_exposes_the_filters():
         "nccl_package",
         "upstream_version",
         "nvidia_proc_version",
+        "gpu_stack_fit",
+        "nvidia_installed_driver",
+        "nvcc_gencode",
         "cuda_toolkits",
     }
