@@ -33,6 +33,7 @@ class PlaybookRun:
     failures: list = field(default_factory=list)  # (host, task, msg)
     verified: list = field(default_factory=list)  # task names that passed on every host
     messages: list = field(default_factory=list)  # success messages of assert tasks
+    shown: list = field(default_factory=list)  # (host, msg) of debug tasks
 
     @property
     def changed(self) -> int:
@@ -59,6 +60,7 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
     failures: list = []
     per_task: dict[str, set] = {}
     messages: list = []
+    shown: list = []
     verify_tasks: dict[str, None] = {}  # insertion-ordered names of tasks from verify.yml files
 
     def on_event(ev: dict) -> bool:
@@ -76,6 +78,8 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
                     and res["msg"] not in ("All assertions passed", "All items completed") \
                     and res["msg"] not in messages:
                 messages.append(res["msg"])
+            if kind == "runner_on_ok" and data.get("task_action", "").endswith("debug") and res.get("msg"):
+                shown.append((host, res["msg"]))
             if "/tasks/verify.yml" in (data.get("task_path") or ""):
                 verify_tasks.setdefault(task, None)
             if kind != "runner_on_ok" and not data.get("ignore_errors"):
@@ -116,7 +120,7 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
     stats = r.stats or {}  # read from the artifacts, before they go
     shutil.rmtree(pdd, ignore_errors=True)
     verified = [t for t in verify_tasks if per_task[t] <= {"ok"}]
-    return PlaybookRun(playbook, r.rc, r.status, wall, stats, tasks, failures, verified, messages)
+    return PlaybookRun(playbook, r.rc, r.status, wall, stats, tasks, failures, verified, messages, shown)
 
 
 def summary_line(run: PlaybookRun) -> str:

@@ -141,6 +141,11 @@ def main() -> None:
             package(work, out, "libnccl-dev", ver, depends=f"libnccl2 (= {ver})")
         # Debian/Ubuntu's own toolkit, which nvidia_stack refuses or removes.
         package(work, out, "nvidia-cuda-toolkit", "12.4.131~12.4.1-1")
+        # Debian's own driver package (its archive's version), outside the repository index: verify installs
+        # it with dpkg to prove that nvidia_stack refuses it, then purges it when asked.
+        foreign = out.parent / "standin-foreign"
+        foreign.mkdir(exist_ok=True)
+        package(work, foreign, "nvidia-driver", "535.216.01-1~deb12u1")
         packages = subprocess.run(
             ["dpkg-scanpackages", "--multiversion", "."], cwd=out, check=True, capture_output=True, text=True
         ).stdout

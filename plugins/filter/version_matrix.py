@@ -64,6 +64,20 @@ def nvcc_gencode(gpus, pinned=None):
     return {"gencode": gpu_generations.gencode([g.get("compute_capability") for g in gpus]), "problems": []}
 
 
+def nvidia_foreign_driver(packages):
+    """Installed NVIDIA driver packages from a PPA or the distribution: {name: 'version (origin)'}."""
+    if not isinstance(packages, dict):
+        raise AnsibleFilterError("nvidia_foreign_driver: expects a dict of package names to versions")
+    return vm.foreign_driver_packages(packages)
+
+
+def kernel_headers(packages, running):
+    """{packages, problems}: linux-headers for the running kernel and the newest installed one."""
+    if not isinstance(packages, dict):
+        raise AnsibleFilterError("kernel_headers: expects a dict of package names to versions")
+    return vm.kernel_headers(packages, str(running))
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -75,4 +89,6 @@ class FilterModule:
             "gpu_stack_fit": gpu_stack_fit,
             "nvidia_installed_driver": nvidia_installed_driver,
             "nvcc_gencode": nvcc_gencode,
+            "nvidia_foreign_driver": nvidia_foreign_driver,
+            "kernel_headers": kernel_headers,
         }

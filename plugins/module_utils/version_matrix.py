@@ -240,6 +240,62 @@ def installed_driver(packages: dict[str, str], proc_text: str | None = None) -> 
     return {"branch": branch, "flavor": flavor, "version": version, "loaded": loaded}
 
 
+# NVIDIA driver packages as Ubuntu (branch in the name) and Debian (no branch) name them.
+_DRIVER_FAMILY = re.compile(
+    r"^(?:nvidia-(?:driver|dkms|kernel-common|kernel-source|utils|compute-utils|firmware|headless|headless-no-dkms)"
+    r"-\d{3}(?:-server)?(?:-open)?|libnvidia-(?:compute|gl|decode|encode|extra|fbc1|cfg1|common)-\d{3}(?:-server)?"
+    r"|nvidia-open|cuda-drivers(?:-\d{3})?|nvidia-driver|nvidia-kernel-(?:open-)?dkms|libcuda1)$"
+)
+
+
+def driver_origin(version: str) -> str:
+    """Where an installed NVIDIA driver package came from, read from its Debian version.
+
+    '550.78-0ubuntu0~gpu24.04.1' -> 'the graphics-drivers PPA'; '535.183.01-0ubuntu0.24.04.1' -> "Ubuntu's
+    archive"; '535.216.01-1~deb12u1' -> "Debian's archive"; '580.65.06-0ubuntu1', '580.95.05-1' -> "NVIDIA's
+    repository" (a Debian testing/unstable build without a ~debNuM suffix is not told apart from NVIDIA's)."""
+    text = str(version)
+    if "~gpu" in text:
+        return "the graphics-drivers PPA"
+    if re.search(r"-0ubuntu0\.\d", text):
+        return "Ubuntu's archive"
+    if re.search(r"[~+]deb\d+u\d+", text):
+        return "Debian's archive"
+    return "NVIDIA's repository"
+
+
+def foreign_driver_packages(packages: dict[str, str]) -> dict[str, str]:
+    """Installed NVIDIA driver packages that do not come from NVIDIA's repository: {name: 'version (origin)'}."""
+    found = {}
+    for name in sorted(packages or {}):
+        if _DRIVER_FAMILY.match(str(name)):
+            origin = driver_origin(packages[name])
+            if origin != "NVIDIA's repository":
+                found[name] = f"{packages[name]} ({origin})"
+    return found
+
+
+_KERNEL_IMAGE = re.compile(r"^linux-image-(?:unsigned-)?(\d+\.\d+\S*)$")
+
+
+def kernel_headers(packages: dict[str, str], running: str) -> dict[str, Any]:
+    """Headers a DKMS driver build needs: the running kernel's and, when a newer kernel image is installed, the
+    one that will boot. {'packages': [...], 'problems': [...]}: a running kernel without a linux-image package
+    (a custom or provider kernel) has no headers package to install."""
+    images = sorted({m.group(1) for m in (_KERNEL_IMAGE.match(str(n)) for n in packages or {}) if m}, key=_key)
+    names = [f"linux-headers-{running}"]
+    if images and _key(images[-1]) > _key(running):
+        names.append(f"linux-headers-{images[-1]}")
+    problems = []
+    if running not in images:
+        problems.append(
+            f"the running kernel {running} was not installed from a package (no linux-image-{running}), so "
+            f"linux-headers-{running} cannot be installed and DKMS cannot build the NVIDIA module for it; boot a "
+            "distribution kernel, or install its headers and dkms yourself and set nvidia_stack_kernel_headers: false"
+        )
+    return {"packages": names, "problems": problems}
+
+
 _TOOLKIT_PKG = re.compile(r"^cuda-(?:toolkit|nvcc|cudart|libraries)-(\d+)-(\d+)$")
 
 

@@ -25,6 +25,8 @@ def node_state(node: str) -> dict:
         "chrony": node_exec(node, "test", "-e", "/etc/chrony/chrony.conf", check=False).returncode,
         "slurm": node_exec(node, "test", "-e", "/etc/slurm/slurm.conf", check=False).returncode,
         "slurm_user": node_exec(node, "getent", "passwd", "slurm", check=False).returncode,
+        "nvidia_pin": node_exec(node, "test", "-e", "/etc/apt/preferences.d/gpuforge-nvidia-driver.pref",
+                                check=False).returncode,
     }
 
 
@@ -111,6 +113,51 @@ def test_bad_input_fails_before_any_change(inventory, fact_cache, password, extr
     assert run.changed == 0
     for node in NODE_NAMES:
         assert node_state(node) == FIRST_STATE[node], f"{node} changed after bad input"
+
+
+def _standin_device(node: str, device_id: str | None = None) -> str:
+    """The device id of the first GPU in a node's STAND-IN PCI list (lab/fake_gpu.yml); set it when given."""
+    [address] = node_exec(node, "ls", "/usr/share/gpuforge-fake/pci").stdout.split()[:1]
+    path = f"/usr/share/gpuforge-fake/pci/{address}/device"
+    if device_id:
+        node_exec(node, "sh", "-c", f"echo {device_id} > {path}")
+    return node_exec(node, "cat", f"/sys/bus/pci/devices/{address}/device").stdout.strip()
+
+
+def test_gpu_generation_decides_the_stack_and_a_pin_that_cannot_drive_it_is_refused(inventory, fact_cache,
+                                                                                    password):
+    # node1's STAND-IN PCI list says Tesla V100S (0x1df6) instead of its recorded H100: nothing pinned,
+    # preflight picks what Volta allows (580, proprietary, CUDA 12.9) there and the newest for node2's H200s;
+    # the open modules pinned (R2's inventory does) are refused on node1 before any change, naming the GPU
+    # and the fix.
+    first = GPU_NODES and sorted(GPU_NODES)[0]
+    if not first:
+        pytest.skip("no GPU node in this lab")
+    recorded = _standin_device(first)
+    try:
+        assert _standin_device(first, "0x1df6") == "0x1df6"
+        run = labctl.run_playbook("preflight.yml", inventory, fact_cache=fact_cache,
+                                  extravars={"gpuforge_gpu_stack": True}, password=password)
+        assert run.rc == 0, failure_text(run)
+        chosen = dict(msg for msg in run.shown if "-> driver branch" in str(msg[1]))
+        assert chosen[first].startswith(
+            f"{first}: 1 x Tesla V100S PCIe 32GB (Volta, sm_70) -> driver branch 580 "
+            "(proprietary kernel modules), CUDA 12.9; nothing pinned"), chosen
+        for node in set(GPU_NODES) - {first}:
+            assert "(Hopper, sm_90) -> driver branch 580 (open kernel modules), CUDA 13.0" in chosen[node]
+        pinned = labctl.run_playbook(
+            "site.yml", inventory, fact_cache=fact_cache, password=password,
+            extravars={"gpuforge_gpu_stack": True, "nvidia_stack_driver_flavor": "open"})
+        assert pinned.rc != 0
+        text = failure_text(pinned)
+        assert "Tesla V100S PCIe 32GB (Volta, sm_70) cannot run NVIDIA's open kernel modules" in text, text
+        assert "fits: nvidia_stack_driver_flavor: proprietary" in text
+        assert "Nothing was installed or changed" in text
+        assert pinned.changed == 0
+        for node in NODE_NAMES:
+            assert node_state(node) == FIRST_STATE[node], f"{node} changed after a refused pin"
+    finally:
+        _standin_device(first, recorded)
 
 
 def test_gpu_preflight_on_a_gpu_subset_raises_nothing(inventory, fact_cache, password):
@@ -249,6 +296,26 @@ def test_mpirun_hello_across_nodes_as_cluster_user(inventory):
                     "--host", ",".join(NODE_NAMES), "python3", "/usr/local/bin/gpuforge-mpi-hello.py")
     assert sorted(out.stdout.split("\n")[:NODES]) == [
         f"rank {i} of {NODES} on {node}" for i, node in enumerate(NODE_NAMES)]
+
+
+def test_nccl_tests_through_mpirun_reach_every_node_with_the_environment(inventory, fact_cache):
+    # A STAND-IN all_reduce_perf_mpi (tests/lab/nccl_mpi_standin.yml) through the nccl_tests module: the ranks
+    # on the other nodes were started over SSH by mpirun and still got every variable (-x), as the nccl role's
+    # multi-node test needs for NCCL and the CUDA libraries.
+    run = labctl.run_playbook(str(REPO / "tests" / "lab" / "nccl_mpi_standin.yml"), inventory,
+                              fact_cache=fact_cache)
+    assert run.rc == 0, failure_text(run)
+    log = node_exec("node0", "cat", "/tmp/gpuforge-standin-mpi.log").stdout
+    ranks = sorted(line for line in log.splitlines() if "# STAND-IN rank" in line)
+    assert len(ranks) == NODES, log
+    for node in NODE_NAMES:
+        [line] = [r for r in ranks if f" on {node} as cluster:" in r]
+        assert "args=-b 8 -e 8G -f 2 -g 1" in line, line
+        assert "NCCL_DEBUG=INFO" in line and "GPUFORGE_STANDIN_PROBE=reached-every-rank" in line, line
+        # Open MPI puts its own library directory first on the remote ranks (/usr/lib:...); ours follows.
+        library_path = re.search(r"LD_LIBRARY_PATH=(\S+)", line).group(1).split(":")
+        assert "/usr/local/cuda-13.0/lib64" in library_path, line
+    assert "Avg bus bandwidth" in log
 
 
 def test_munge_key_is_one_secret_file(inventory):

@@ -107,6 +107,13 @@ def _mig_devices(gpu: ET.Element) -> list[dict[str, Any]]:
     return devices
 
 
+def _pci_device_id(value: str | None) -> str | None:
+    """nvidia-smi's '233510DE' (device, then vendor 10DE) -> '0x2335'; None when absent."""
+    text = (value or "").strip().lower()
+    text = text[2:] if text.startswith("0x") else text
+    return f"0x{text[:4]}" if re.fullmatch(r"[0-9a-f]{4}10de", text) else None
+
+
 def parse_query_xml(text: str) -> dict[str, Any]:
     """Parse ``nvidia-smi -q -x``."""
     text = check_text(text)
@@ -138,6 +145,7 @@ def parse_query_xml(text: str) -> dict[str, Any]:
             "uuid": _text(gpu, "uuid"),
             "name": _text(gpu, "product_name"),
             "pci_bus_id": _text(gpu, "pci/pci_bus_id") or gpu.get("id"),
+            "pci_device_id": _pci_device_id(_text(gpu, "pci/pci_device_id")),
             "serial": _text(gpu, "serial"),
             "vbios_version": _text(gpu, "vbios_version"),
             "memory_total_mib": to_int(_text(gpu, "fb_memory_usage/total")),

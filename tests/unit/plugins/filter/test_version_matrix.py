@@ -116,5 +116,54 @@ def test_filter_plugin_exposes_the_filters():
         "gpu_stack_fit",
         "nvidia_installed_driver",
         "nvcc_gencode",
+        "nvidia_foreign_driver",
+        "kernel_headers",
         "cuda_toolkits",
     }
+
+
+# Real version strings: the graphics-drivers PPA and Ubuntu's archive from public `apt list` / `apt policy`
+# captures on Ubuntu 24.04, NVIDIA's repository from its .deb names (libnvidia-gl-580_580.65.06-0ubuntu1).
+@pytest.mark.parametrize(
+    ("version", "origin"),
+    [
+        ("550.78-0ubuntu0~gpu24.04.1", "the graphics-drivers PPA"),
+        ("535.183.01-0ubuntu0.24.04.1", "Ubuntu's archive"),
+        ("535.216.01-1~deb12u1", "Debian's archive"),
+        ("580.65.06-0ubuntu1", "NVIDIA's repository"),
+        ("580.95.05-1", "NVIDIA's repository"),
+    ],
+)
+def test_driver_origin(version, origin):
+    assert vm.driver_origin(version) == origin
+
+
+def test_foreign_driver_packages_are_named_with_their_origin():
+    installed = {
+        "nvidia-driver-550": "550.78-0ubuntu0~gpu24.04.1",
+        "libnvidia-compute-550": "550.78-0ubuntu0~gpu24.04.1",
+        "nvidia-dkms-550": "550.78-0ubuntu0~gpu24.04.1",
+        "nvidia-cuda-toolkit": "12.0.140~12.0.1-4build4",  # the toolkit has its own check
+        "cuda-keyring": "1.1-1",
+        "libnvidia-compute-580": "580.65.06-0ubuntu1",
+    }
+    assert f.nvidia_foreign_driver(installed) == {
+        "libnvidia-compute-550": "550.78-0ubuntu0~gpu24.04.1 (the graphics-drivers PPA)",
+        "nvidia-dkms-550": "550.78-0ubuntu0~gpu24.04.1 (the graphics-drivers PPA)",
+        "nvidia-driver-550": "550.78-0ubuntu0~gpu24.04.1 (the graphics-drivers PPA)",
+    }
+    assert f.nvidia_foreign_driver({"libcuda1": "535.216.01-1~deb12u1", "nvidia-open": "580.95.05-1"}) == {
+        "libcuda1": "535.216.01-1~deb12u1 (Debian's archive)"}
+
+
+def test_kernel_headers_for_the_running_and_the_next_boot():
+    installed = {"linux-image-6.8.0-45-generic": "6.8.0-45.45", "linux-image-6.8.0-49-generic": "6.8.0-49.49",
+                 "linux-image-generic": "6.8.0-49.49"}
+    assert f.kernel_headers(installed, "6.8.0-45-generic") == {
+        "packages": ["linux-headers-6.8.0-45-generic", "linux-headers-6.8.0-49-generic"], "problems": []}
+    assert f.kernel_headers(installed, "6.8.0-49-generic")["packages"] == ["linux-headers-6.8.0-49-generic"]
+    custom = f.kernel_headers({}, "6.18.44-fc-v1147-gpu")
+    assert custom["packages"] == ["linux-headers-6.18.44-fc-v1147-gpu"]
+    [msg] = custom["problems"]
+    assert "6.18.44-fc-v1147-gpu was not installed from a package" in msg
+    assert "nvidia_stack_kernel_headers: false" in msg

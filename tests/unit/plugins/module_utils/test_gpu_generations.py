@@ -15,12 +15,9 @@ SMI = Path(__file__).parent / "parsers" / "fixtures" / "nvidia_smi"
 
 
 def _capture(name: str) -> list[dict]:
-    """The GPUs of a real nvidia-smi -q -x capture, identified from its PCI device ids."""
-    text = (SMI / f"{name}.xml").read_text()
-    ids = re.findall(r"<pci_device_id>([0-9A-Fa-f]{8})</pci_device_id>", text)
-    names = [gpu["name"] for gpu in parse_query_xml(text)["gpus"]]
-    assert len(ids) == len(names)
-    return [g.identify(i, name) for i, name in zip(ids, names, strict=True)]
+    """The GPUs of a real nvidia-smi -q -x capture, identified from the PCI device ids it reports."""
+    gpus = parse_query_xml((SMI / f"{name}.xml").read_text())["gpus"]
+    return [g.identify(gpu["pci_device_id"], gpu["name"]) for gpu in gpus]
 
 
 @pytest.mark.parametrize("capture", sorted(p.stem for p in SMI.glob("*.xml")))
