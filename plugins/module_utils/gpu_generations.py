@@ -139,10 +139,7 @@ CAPABILITY_FIRST_CUDA = {"10.0": "12.8", "12.0": "12.8", "10.3": "12.9", "12.1":
 
 _CHIP = re.compile(r"^([A-Z]{2})(\d{2,3})([A-Z]*)")
 _NAME = re.compile(r"\[(.+)\]")
-
-
-def _key(version: Any) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", str(version)))
+_key = vm.version_key
 
 
 def chip_info(chip: str) -> dict[str, Any]:
@@ -325,8 +322,28 @@ def check_gpus(
 def newest_branch(gpus: list[dict[str, Any]]) -> int | None:
     """Newest driver branch in the matrix that every known GPU allows (None when none does)."""
     branches = sorted({vm.driver_branch(v) for v in vm.CUDA_DRIVER_MINIMUM.values()}, reverse=True)
-    known = [(g, GENERATIONS[g["generation"]]) for g in _kinds(gpus) if g.get("generation") in GENERATIONS]
+    known = _known(gpus)
     return next((b for b in branches if not any(_branch_problem(g, gen, b) for g, gen in known)), None)
+
+
+def _known(gpus: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(GPU, its generation's row) for each distinct GPU kind in the table."""
+    return [(g, GENERATIONS[g["generation"]]) for g in _kinds(gpus) if g.get("generation") in GENERATIONS]
+
+
+def _refused(problem: str, pinned: list[str]) -> dict[str, Any]:
+    """fit()'s answer to a pin that is not a value at all: nothing chosen, one problem."""
+    return {
+        "summary": problem,
+        "branch": None,
+        "flavor": None,
+        "cuda": None,
+        "gencode": None,
+        "pinned": pinned,
+        "as_installed": [],
+        "generations": [],
+        "problems": [problem],
+    }
 
 
 def fit(
@@ -356,29 +373,9 @@ def fit(
                 as_installed.append(name)
         branch, flavor, cuda = taken["branch"], taken["flavor"], taken["cuda"]
     if flavor not in (None, "", "open", "proprietary"):
-        return {
-            "summary": f"flavor '{flavor}' is not a flavor",
-            "branch": None,
-            "flavor": None,
-            "cuda": None,
-            "gencode": None,
-            "pinned": pinned,
-            "as_installed": [],
-            "generations": [],
-            "problems": [f"the driver flavor must be open or proprietary, got '{flavor}'"],
-        }
+        return _refused(f"the driver flavor must be open or proprietary, got '{flavor}'", pinned)
     if branch not in (None, "") and not re.fullmatch(r"\d{3}", str(branch).strip()):
-        return {
-            "summary": f"driver branch '{branch}' is not a branch",
-            "branch": None,
-            "flavor": flavor,
-            "cuda": None,
-            "gencode": None,
-            "pinned": pinned,
-            "as_installed": [],
-            "generations": [],
-            "problems": [f"the driver branch must be a number such as 580, got '{branch}'"],
-        }
+        return _refused(f"the driver branch must be a number such as 580, got '{branch}'", pinned)
     gens = {g.get("generation") for g in gpus}
     chosen_flavor = flavor
     if chosen_flavor in (None, ""):
@@ -393,7 +390,7 @@ def fit(
                 continue
             if repo and vm.check_repo(repo, candidate):
                 continue
-            if any(p.startswith("CUDA ") for p in check_gpus(gpus, cuda=candidate)):
+            if any(_cuda_problem(g, gen, candidate) for g, gen in _known(gpus)):
                 continue
             chosen_cuda = candidate
             break

@@ -71,8 +71,12 @@ _NCCL_PKG = re.compile(r"^(?P<nccl>\d+\.\d+\.\d+)-(?P<rev>[^+]+)\+cuda(?P<cuda>\
 _PROC = re.compile(r"Kernel Module(?: for \S+)?\s+(\d+\.\d+(?:\.\d+)?)\s")
 
 
-def _key(version: str) -> tuple[int, ...]:
+def version_key(version: Any) -> tuple[int, ...]:
+    """'580.159.04' -> (580, 159, 4): versions compared as numbers (gpu_generations uses it too)."""
     return tuple(int(p) for p in re.findall(r"\d+", str(version)))
+
+
+_key = version_key
 
 
 def cuda_mm(version: Any) -> str:

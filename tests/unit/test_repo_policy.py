@@ -25,12 +25,11 @@ SCANNED_DIRS = ("roles/", "playbooks/", "plugins/", "inventories/", "molecule/",
 SCANNED_FILES = ("ansible.cfg",)
 PLAYBOOK_DIRS = ("roles/", "playbooks/", "molecule/")
 
-# molecule/openmpi_munge_slurm/verify_hosts_trust.yml runs ssh with empty known_hosts files on purpose:
-# it proves that an unknown host key is REFUSED ("Host key verification failed", rc 255). That is the one
-# place a /dev/null known_hosts file is allowed, and only while the file still asserts the refusal.
-KNOWN_HOSTS_DEVNULL_ALLOWED = {
-    "molecule/openmpi_munge_slurm/verify_hosts_trust.yml": "Host key verification failed",
-}
+# HOST_KEY_REFUSAL_VERIFY runs ssh with empty known_hosts files on purpose: it proves that an unknown
+# host key is REFUSED ("Host key verification failed", rc 255). That is the one place a /dev/null
+# known_hosts file is allowed, and only while the file still asserts the refusal.
+HOST_KEY_REFUSAL_VERIFY = "molecule/cluster_hosts_ssh_trust_openmpi_munge_slurm/verify_hosts_trust.yml"
+KNOWN_HOSTS_DEVNULL_ALLOWED = {HOST_KEY_REFUSAL_VERIFY: "Host key verification failed"}
 
 _OPT_SEP = r"""["']?\s*[= ]\s*["']?"""
 HOST_KEY_RULES = {
@@ -287,9 +286,9 @@ def test_scanner_passes_host_key_checking_on(line):
 def test_devnull_allowance_is_for_one_file_and_needs_its_proof():
     line = "argv: [ssh, -o, UserKnownHostsFile=/dev/null, node0, 'true']\n"
     proof = "failed_when: \"'Host key verification failed' not in r.stderr\"\n"
-    assert host_key_findings("molecule/openmpi_munge_slurm/verify_hosts_trust.yml", line + proof) == []
+    assert host_key_findings(HOST_KEY_REFUSAL_VERIFY, line + proof) == []
     # proof gone: no longer allowed
-    assert host_key_findings("molecule/openmpi_munge_slurm/verify_hosts_trust.yml", line)
+    assert host_key_findings(HOST_KEY_REFUSAL_VERIFY, line)
     assert host_key_findings("molecule/other/verify.yml", line + proof)  # other files never
 
 

@@ -2,7 +2,7 @@
 # Two-GPU run (device tool kind nvidia-h200-x2), from the repository root, carry .whl and .devcarry:
 #   bash molecule/nvidia_stack_nccl/device/run_x2.sh
 # 1. real captures: nvidia-smi -q -x and topo -m of the pair; 2. the munge_slurm GPU lines through a
-# real slurmd -G (molecule/openmpi_munge_slurm/device/run.sh); 3. device_validate with both GPUs,
+# real slurmd -G (molecule/cluster_hosts_ssh_trust_openmpi_munge_slurm/device/run.sh); 3. device_validate with both GPUs,
 # all_reduce_perf 8 B..8 GB (MPI=0 -g 2 and MPI=1 -np 2); 4. nccl_tests expecting the P2P transport,
 # once as is and once with NCCL_P2P_DISABLE=1 (must fail naming the transport).
 set -uo pipefail
@@ -13,7 +13,7 @@ LC_ALL=C nvidia-smi -q -x > "$out/h200x2-q-x.xml" 2>&1
 LC_ALL=C nvidia-smi topo -m > "$out/h200x2-topo.txt" 2>&1
 LC_ALL=C nvidia-smi -q > "$out/h200x2-q.txt" 2>&1
 
-OUT=$out DEVICE_NODE=h200node bash molecule/openmpi_munge_slurm/device/run.sh > /dev/null 2>&1
+OUT=$out DEVICE_NODE=h200node bash molecule/cluster_hosts_ssh_trust_openmpi_munge_slurm/device/run.sh > /dev/null 2>&1
 
 here=molecule/nvidia_stack_nccl/device
 archive=$(ls "$repo"/.devcarry/nccl-tests-*.tar.gz | head -1)

@@ -3,12 +3,12 @@
 # wheels) and .devcarry/slurm-debs/ (Debian bookworm slurmd 22.05.8 and the libraries it needs, from
 # `apt-get download slurmd slurm-wlm-basic-plugins libmunge2 liblua5.1-0 libhwloc15 libjson-c5
 # libyaml-0-2 libdbus-1-3` in the lab image) carried. Nothing is installed system-wide: the .debs are unpacked
-# under /tmp/slurmroot.   run: bash molecule/openmpi_munge_slurm/device/run.sh
+# under /tmp/slurmroot.   run: bash molecule/cluster_hosts_ssh_trust_openmpi_munge_slurm/device/run.sh
 set -uo pipefail
 repo=$PWD
 out=${OUT:-/tmp/device-out}
 mkdir -p "$out"
-here=molecule/openmpi_munge_slurm/device
+here=molecule/cluster_hosts_ssh_trust_openmpi_munge_slurm/device
 root=/tmp/slurmroot
 mkdir -p "$root"
 for deb in "$repo"/.devcarry/slurm-debs/*.deb; do dpkg-deb -x "$deb" "$root"; done
