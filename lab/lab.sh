@@ -61,7 +61,8 @@ up() {
   podman network exists "$NET" || podman network create --subnet "$SUBNET.0/24" --gateway "$SUBNET.1" \
     --label gpuforge-lab="$PREFIX" "$NET" >/dev/null
   if [ -n "$NET2" ]; then
-    podman network exists "$NET2_NAME" || podman network create --subnet "$NET2_SUBNET.0/24" \
+    # --internal: a data network has no gateway, so no default route goes through it (as on real clusters).
+    podman network exists "$NET2_NAME" || podman network create --internal --subnet "$NET2_SUBNET.0/24" \
       ${NET2_MTU:+--opt mtu=$NET2_MTU} --label gpuforge-lab="$PREFIX" "$NET2_NAME" >/dev/null
   fi
   local i name ip
@@ -74,7 +75,10 @@ up() {
     log "starting node$i ($ip)"
     local args_ref="NODE_ARGS_$i[@]"; local node_args=("${!args_ref}")
     local nets=(--network "$NET:ip=$ip")
-    [ -z "$NET2" ] || nets+=(--network "$NET2_NAME:ip=$NET2_SUBNET.$((10 + i))")
+    # On the data network the node configures its own port (rdma_network, systemd-networkd): NET_ADMIN.
+    # The data link is data0 with a fixed MAC: the inventory finds the port by MAC (by name for netplan).
+    [ -z "$NET2" ] || nets+=(--network "$NET2_NAME:ip=$NET2_SUBNET.$((10 + i)),mac=$(net2_mac "$i"),interface_name=data0"
+                             --cap-add NET_ADMIN)
     podman run -d --name "$name" --hostname "node$i" --label gpuforge-lab="$PREFIX" \
       "${nets[@]}" "${node_args[@]}" "$image" "$LAB_IMAGE_COMMAND" >/dev/null
     # What the Debian installer and most rental images leave behind: the hostname on 127.0.1.1.
@@ -115,9 +119,17 @@ up() {
   log "$N nodes up; inventory: ${inv#$repo/}"
 }
 
+# The data-network MAC of node i: locally administered, the network's third octet and the node number.
+net2_mac() { printf '02:00:00:%02x:00:%02x' "${NET2_SUBNET##*.}" "$((10 + $1))"; }
+
 host_line() {
   local i=$1 extra=""
   [ "${NODE_USER[$i]}" = "$LAB_DEFAULT_USER" ] || extra+=", ansible_user: ${NODE_USER[$i]}"
+  [ -z "$NET2" ] || extra+=", cluster_addresses: {data: $NET2_SUBNET.$((10 + i))}, lab_data_mac: '$(net2_mac "$i")'"
+  # The last node writes its port as Ubuntu does (netplan, installed from Debian's netplan.io). netplan
+  # matches a MAC as the NIC's permanent one, which a veth has not: that node names its port instead.
+  [ -z "$NET2" ] || [ "$N" -lt 2 ] || [ "$i" -ne $((N - 1)) ] ||
+    extra+=", rdma_network_renderer: netplan, rdma_network_ports: [{network: data, interface: data0}]"
   echo "node$i: {ansible_host: $SUBNET.$((10 + i)), cluster_ip: $SUBNET.$((10 + i))$extra, lab_smbios_uuid: ${NODE_UUID[$i]}}"
 }
 
@@ -164,6 +176,15 @@ cluster_domain: $DOMAIN
 # password at first keeps key login after site.yml's first run with -k).
 ssh_trust_login_keys: ["$(cat "$state/ssh/id_ed25519.pub")"]
 YML
+  if [ -n "$NET2" ]; then
+    cat >> "$inv/group_vars/all/lab_connection.yml" <<YML
+# The second network is a data network (R1's RDMA network stands in here as Ethernet: no RDMA device):
+# each node's port on it (found by MAC, hosts.yml) is written and applied by rdma_network (systemd-networkd).
+cluster_networks:
+  data: {subnet: $NET2_SUBNET.0/24, mtu: ${NET2_MTU:-1500}}
+rdma_network_ports: [{network: data, mac: "{{ lab_data_mac }}"}]
+YML
+  fi
   if [ -n "$FAKE_GPUS" ]; then
     cat >> "$inv/group_vars/all/lab_connection.yml" <<YML
 # The GPU nodes have a FAKE nvidia-smi (recorded captures) and no NVIDIA repository is reachable:

@@ -122,8 +122,11 @@ def node_name(host: str, hostname, address) -> str:
 
 def _network_entry(name, spec, address, interfaces, problems, host):
     """One named network of the node: where its address lives (or will live) and its MTU."""
+    # interface/mtu: what carries the address now (else what the inventory declares); *_declared: what
+    # the inventory declares (the port a role configures, the MTU it must reach).
     entry = {"address": None, "prefix": None, "network": None, "interface": spec.get("interface"),
-             "mtu": spec.get("mtu"), "present": False}
+             "mtu": spec.get("mtu"), "present": False, "interface_declared": spec.get("interface"),
+             "mtu_declared": spec.get("mtu")}
     subnet = None
     if spec.get("subnet"):
         try:

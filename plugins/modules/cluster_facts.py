@@ -91,14 +91,18 @@ ansible_facts:
         - C(name) the cluster name (hostname, /etc/hosts, Slurm NodeName, MPI hostfile, ssh), C(short), C(fqdn),
           C(names) (the /etc/hosts names, canonical first), C(address), C(interface), C(prefix), C(network) (CIDR),
           C(mtu), C(dynamic), C(in_container), C(container_type), C(host) (the inventory name) and C(networks)
-          (per name, C(cluster) included - C(address), C(prefix), C(network), C(interface), C(mtu), C(present)).
+          (per name, C(cluster) included - C(address), C(prefix), C(network), C(interface), C(mtu), C(present), and
+          for named networks C(interface_declared) and C(mtu_declared) as cluster_networks gives them).
       type: dict
       returned: always
       sample: {"name": "node1", "short": "node1", "fqdn": "node1.lab.example", "names": ["node1.lab.example", "node1"],
                "address": "10.77.0.11", "interface": "eth0", "prefix": 24, "network": "10.77.0.0/24", "mtu": 1500,
                "dynamic": false, "in_container": true, "container_type": "podman", "host": "node1", "networks": {}}
     gpuforge_host:
-      description: C(interfaces) (name, mtu, link_type, operstate, mac, addresses), C(default_interface), C(wireless), C(in_container), C(container_type).
+      description:
+        - C(interfaces) (name, mtu, link_type, operstate, mac, addresses, and from sysfs pci, driver, rdma_devices),
+          C(default_interface), C(wireless), C(in_container), C(container_type), C(net_admin) (whether it may
+          configure links).
       type: dict
       returned: always
 problems:
@@ -109,6 +113,7 @@ problems:
 """
 
 import os
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.cluster.plugins.module_utils.node_model import (
@@ -145,6 +150,34 @@ def container_type():
     return None
 
 
+def device_of(name, root="/sys/class/net"):
+    """The hardware behind a netdev: PCI address (None for virtual links), kernel driver, RDMA devices."""
+    device = os.path.join(root, name, "device")
+    out = {"pci": None, "driver": None, "rdma_devices": []}
+    if not os.path.isdir(device):
+        return out
+    real = os.path.basename(os.path.realpath(device))
+    if re.match(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$", real):
+        out["pci"] = real
+    driver = os.path.join(device, "driver")
+    if os.path.islink(driver):
+        out["driver"] = os.path.basename(os.path.realpath(driver))
+    rdma = os.path.join(device, "infiniband")
+    out["rdma_devices"] = sorted(os.listdir(rdma)) if os.path.isdir(rdma) else []
+    return out
+
+
+def net_admin():
+    """Whether this process may configure links (CAP_NET_ADMIN, bit 12 of CapEff); None when unknown."""
+    for line in (_read("/proc/self/status") or "").splitlines():
+        if line.startswith("CapEff:"):
+            try:
+                return bool(int(line.split()[1], 16) >> 12 & 1)
+            except (IndexError, ValueError):
+                return None
+    return None
+
+
 def observe(module):
     rc, out, err, argv = run_tool(module, "ip", ["-j", "address", "show"], package_hint="iproute2")
     if rc != 0:
@@ -158,9 +191,11 @@ def observe(module):
     wireless = [i["name"] for i in interfaces
                 if os.path.exists("/sys/class/net/%s/wireless" % i["name"])
                 or os.path.exists("/sys/class/net/%s/phy80211" % i["name"])]
+    for iface in interfaces:
+        iface.update(device_of(iface["name"]))
     kind = container_type()
     return {"interfaces": interfaces, "default_interface": default_dev, "wireless": wireless,
-            "in_container": kind is not None, "container_type": kind}
+            "in_container": kind is not None, "container_type": kind, "net_admin": net_admin()}
 
 
 def main():

@@ -14,9 +14,11 @@ from ansible_collections.gpuforge.cluster.plugins.module_utils import node_model
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers import (
     flint,
     ibstat,
+    iperf3,
     nccl_tests,
     nvidia_smi,
     perftest,
+    rdma_gid,
     slurm,
 )
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.common import (
@@ -35,6 +37,8 @@ def parser_for(path: Path):
         "ibstat": ibstat.parse_ibstat,
         "flint": flint.parse_flint_query,
         "perftest": perftest.parse_perftest,
+        "iperf3": iperf3.parse_iperf3_json,
+        "rdma_gid": rdma_gid.parse_show_gids,
         "nccl_tests": nccl_tests.parse_nccl_tests,
         "slurm": slurm.parse_slurmd_c,
         "slurmd_gres": slurm.parse_slurmd_gres,

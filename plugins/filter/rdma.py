@@ -1,0 +1,56 @@
+# Copyright: (c) 2026, gpuforge.cluster maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""RDMA ports as data (plugins/module_utils/rdma_ports.py): resolve, render, compare, choose HCA ports."""
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.gpuforge.cluster.plugins.module_utils import rdma_ports as _rp
+
+
+def rdma_ports(ports, facts, renderer="networkd", connection_address=None):
+    """rdma_network_ports of one host -> {ports, problems} (facts: that host's ansible_facts)."""
+    node, observed = (facts or {}).get("gpuforge_node"), (facts or {}).get("gpuforge_host")
+    if not node or observed is None:
+        raise AnsibleFilterError("rdma_ports: no node model (gpuforge_node, gpuforge_host) in the facts given; "
+                                 "run gpuforge.cluster.cluster first")
+    return _rp.resolve_ports(ports, node, observed, renderer=renderer, connection_address=connection_address)
+
+
+def rdma_netplan(resolved):
+    return _rp.netplan_config(list(resolved or []))
+
+
+def rdma_networkd(resolved, directory="/etc/systemd/network", header=""):
+    """config_files entries of the systemd-networkd files: [{dest, content, owner, group, mode}]."""
+    header = header.rstrip("\n") + "\n\n" if header else ""
+    return [{"dest": "%s/%s" % (directory.rstrip("/"), f["name"]), "content": header + _rp.networkd_text(f["sections"]),
+             "owner": "root", "group": "root", "mode": "0644"} for f in _rp.networkd_files(list(resolved or []))]
+
+
+def rdma_port_drift(resolved, interfaces):
+    return _rp.drift(list(resolved or []), list(interfaces or []))
+
+
+def rdma_hca_choice(ibstat, gids, resolved=None):
+    return _rp.hca_choice(ibstat or {}, gids or {}, list(resolved or []))
+
+
+def _by_host(hosts, hostvars, key):
+    return {host: (hostvars[host].get(key) or []) for host in hosts if key in hostvars[host]}
+
+
+def rdma_peer_plan(host, hosts, hostvars, key="__rdma_network_ports"):
+    """What ``host`` pings: each other host's address on every network it has a port on."""
+    return _rp.peer_plan(host, _by_host(hosts, hostvars, key))
+
+
+def rdma_cluster_problems(hosts, hostvars, key="__rdma_network_ports"):
+    return _rp.cluster_port_problems(_by_host(hosts, hostvars, key))
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "rdma_ports": rdma_ports, "rdma_netplan": rdma_netplan, "rdma_networkd": rdma_networkd,
+            "rdma_port_drift": rdma_port_drift, "rdma_hca_choice": rdma_hca_choice,
+            "rdma_peer_plan": rdma_peer_plan, "rdma_cluster_problems": rdma_cluster_problems,
+        }
