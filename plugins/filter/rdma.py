@@ -3,6 +3,7 @@
 """RDMA ports as data (plugins/module_utils/rdma_ports.py): resolve, render, compare, choose HCA ports."""
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.gpuforge.cluster.plugins.module_utils import fabric_table as _ft
 from ansible_collections.gpuforge.cluster.plugins.module_utils import rdma_ports as _rp
 
 
@@ -47,10 +48,36 @@ def rdma_cluster_problems(hosts, hostvars, key="__rdma_network_ports"):
     return _rp.cluster_port_problems(_by_host(hosts, hostvars, key))
 
 
+def rdma_benchmark_plan(host, hosts, hostvars, key="__rdma_network_ports"):
+    """The iperf3/perftest runs of ``host``: each network's hosts as a ring, each to the next."""
+    return _rp.benchmark_ring(host, _by_host(hosts, hostvars, key))
+
+
+def fabric_pair_table(runs):
+    """Rows {pair, link_rate_gbps, tcp_bw (iperf3 result), rdma_bw, rdma_lat (perftest results)}, or the
+    iperf3 module's loop results over rdma_benchmark_plan, -> the pair table (rows with Gb/s, % of link,
+    ratios and verdicts; failed; ok) and its Markdown."""
+    rows = []
+    for run in runs or []:
+        if isinstance(run, dict) and isinstance(run.get("item"), dict) and "peer" in run["item"]:
+            # A loop result of the iperf3 module over rdma_benchmark_plan.
+            plan = run["item"]
+            run = {"pair": "%s -> %s (%s)" % (plan["host"], plan["peer"], plan["network"]),
+                   "link_rate_gbps": plan.get("link_rate_gbps"), "tcp_bw": run.get("result")}
+        if not isinstance(run, dict) or "pair" not in run:
+            raise AnsibleFilterError("fabric_pair_table: a run has no pair: %r" % (run,))
+        rows.append(_ft.pair_row(run["pair"], run.get("link_rate_gbps"), rdma_bw=run.get("rdma_bw"), rdma_lat=run.get("rdma_lat"),
+                                 tcp_bw=run.get("tcp_bw"), tcp_lat_us=run.get("tcp_lat_us")))
+    table = _ft.pair_table(rows)
+    table["markdown"] = _ft.render_markdown(table)
+    return table
+
+
 class FilterModule:
     def filters(self):
         return {
             "rdma_ports": rdma_ports, "rdma_netplan": rdma_netplan, "rdma_networkd": rdma_networkd,
             "rdma_port_drift": rdma_port_drift, "rdma_hca_choice": rdma_hca_choice,
             "rdma_peer_plan": rdma_peer_plan, "rdma_cluster_problems": rdma_cluster_problems,
+            "rdma_benchmark_plan": rdma_benchmark_plan, "fabric_pair_table": fabric_pair_table,
         }

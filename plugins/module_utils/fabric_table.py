@@ -61,7 +61,7 @@ def _ratio(top: float | None, bottom: float | None) -> float | None:
     return top / bottom if top is not None and bottom else None
 
 
-def _pct(gbps: float | None, link: float) -> float | None:
+def _pct(gbps: float | None, link: float | None) -> float | None:
     return gbps / link * 100 if gbps is not None and link else None
 
 
@@ -69,7 +69,9 @@ def _verdicts(row: dict[str, Any], min_rdma_pct: float) -> list[dict[str, Any]]:
     rdma, tcp, link = row["rdma_gbps"], row["tcp_gbps"], row["link_rate_gbps"]
     verdicts = []
     pct = row["rdma_pct_of_link"]
-    if pct is None:
+    if not link:
+        ok, msg = None, "link rate unknown (a virtual link reports none): no percentage of the link"
+    elif pct is None:
         ok, msg = None, "no RDMA bandwidth measured"
     else:
         ok = min_rdma_pct <= pct <= MAX_PCT_OF_LINK
@@ -92,11 +94,13 @@ def _verdicts(row: dict[str, Any], min_rdma_pct: float) -> list[dict[str, Any]]:
     return verdicts
 
 
-def pair_row(pair: Any, link_rate_gbps: float, rdma_bw: Any = None, rdma_lat: Any = None, tcp_bw: Any = None,
+def pair_row(pair: Any, link_rate_gbps: float | None, rdma_bw: Any = None, rdma_lat: Any = None, tcp_bw: Any = None,
              tcp_lat_us: Any = None, min_rdma_pct: float = MIN_RDMA_PCT_OF_LINK) -> dict[str, Any]:
-    """One host pair (a "a -> b" string or an (a, b) pair); ratios and percentages are unrounded."""
+    """One host pair (a "a -> b" string or an (a, b) pair); ratios and percentages are unrounded.
+
+    ``link_rate_gbps`` None: the link reports no rate (a virtual link); percentages are then None."""
     name = pair if isinstance(pair, str) else " -> ".join(str(p) for p in pair)
-    link = float(link_rate_gbps)
+    link = float(link_rate_gbps) if link_rate_gbps else None
     row = {"pair": name, "link_rate_gbps": link, "rdma_gbps": rdma_gbps(rdma_bw),
            "rdma_lat_us": rdma_latency_us(rdma_lat), "tcp_gbps": tcp_gbps(tcp_bw), "tcp_lat_us": _number(tcp_lat_us)}
     row.update(rdma_pct_of_link=_pct(row["rdma_gbps"], link), tcp_pct_of_link=_pct(row["tcp_gbps"], link),
@@ -109,7 +113,9 @@ def pair_row(pair: Any, link_rate_gbps: float, rdma_bw: Any = None, rdma_lat: An
 def pair_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The rows with the verdicts that failed (pair: message) and ok (False when any failed)."""
     failed = [f"{row['pair']}: {v['msg']}" for row in rows for v in row["verdicts"] if v["ok"] is False]
-    return {"rows": list(rows), "failed": failed, "ok": not failed}
+    # What could not be judged, once each (no RDMA device, a virtual link without a rate...).
+    unjudged = sorted({v["msg"] for row in rows for v in row["verdicts"] if v["ok"] is None})
+    return {"rows": list(rows), "failed": failed, "unjudged": unjudged, "ok": not failed}
 
 
 def _fmt(value: float | None, digits: int) -> str:
@@ -126,7 +132,9 @@ def _times(value: float | None) -> str:
 
 
 def _with_pct(gbps: float | None, pct: float | None) -> str:
-    return "-" if gbps is None else f"{_fmt(gbps, 1)} ({_fmt(pct, 1)}%)"
+    if gbps is None:
+        return "-"
+    return _fmt(gbps, 1) if pct is None else f"{_fmt(gbps, 1)} ({_fmt(pct, 1)}%)"
 
 
 def render_markdown(table: dict[str, Any]) -> str:

@@ -244,6 +244,9 @@ def resolve_ports(ports, node: dict, observed: dict, renderer: str = "networkd",
             "mtu": mtu, "address": address, "prefix": int(prefix), "cidr": "%s/%s" % (address, prefix),
             "network_cidr": str(ipaddress.ip_interface("%s/%s" % (address, prefix)).network),
             "optional": bool(port.get("optional", True)), "link_type": link_type,
+            # The link rate of a physical port (a veth or bridge reports a nominal one: no PCI device).
+            "speed_gbps": iface["speed_mbps"] / 1000.0 if iface.get("pci") and isinstance(iface.get("speed_mbps"), int)
+            and iface["speed_mbps"] > 0 else None,
         })
     return {"ports": resolved, "problems": problems}
 
@@ -454,3 +457,24 @@ def judge_ping(host: str, item: dict, big_rc: int, small_rc) -> dict:
     else:
         why = "no answer at all, even to a 56-byte ping: the peer is down, unaddressed or filtered"
     return {"pair": pair, "ok": False, "why": why}
+
+
+def benchmark_ring(host: str, by_host: dict, port: int = 5201) -> list:
+    """The benchmarks ``host`` runs: on each network, hosts in name order form a ring and each measures
+    to the next one (2 nodes: both directions), so every host serves exactly one client per network.
+
+    Returns [{host, network, interface, peer, server (the peer's address), bind (this host's address),
+    port, link_rate_gbps}], one per network this host has a port on with at least one peer.
+    """
+    plans = []
+    mine = {p["network"]: p for p in by_host.get(host) or []}
+    for net_name in sorted(mine):
+        members = sorted(h for h, ports in by_host.items() if any(p["network"] == net_name for p in ports or []))
+        if len(members) < 2:
+            continue
+        peer = members[(members.index(host) + 1) % len(members)]
+        theirs = next(p for p in by_host[peer] if p["network"] == net_name)
+        plans.append({"host": host, "network": net_name, "interface": mine[net_name]["interface"], "peer": peer,
+                      "server": theirs["address"], "bind": mine[net_name]["address"], "port": port,
+                      "link_rate_gbps": mine[net_name].get("speed_gbps")})
+    return plans

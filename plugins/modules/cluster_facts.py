@@ -100,7 +100,8 @@ ansible_facts:
                "dynamic": false, "in_container": true, "container_type": "podman", "host": "node1", "networks": {}}
     gpuforge_host:
       description:
-        - C(interfaces) (name, mtu, link_type, operstate, mac, addresses, and from sysfs pci, driver, rdma_devices),
+        - C(interfaces) (name, mtu, link_type, operstate, mac, addresses, and from sysfs pci, driver, rdma_devices,
+          speed_mbps),
           C(default_interface), C(wireless), C(in_container), C(container_type), C(net_admin) (whether it may
           configure links).
       type: dict
@@ -153,7 +154,10 @@ def container_type():
 def device_of(name, root="/sys/class/net"):
     """The hardware behind a netdev: PCI address (None for virtual links), kernel driver, RDMA devices."""
     device = os.path.join(root, name, "device")
-    out = {"pci": None, "driver": None, "rdma_devices": []}
+    out = {"pci": None, "driver": None, "rdma_devices": [], "speed_mbps": None}
+    speed = (_read(os.path.join(root, name, "speed")) or "").strip()  # EINVAL (None) on a link without carrier
+    if speed.lstrip("-").isdigit() and int(speed) > 0:
+        out["speed_mbps"] = int(speed)
     if not os.path.isdir(device):
         return out
     real = os.path.basename(os.path.realpath(device))

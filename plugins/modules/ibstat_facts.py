@@ -11,6 +11,8 @@ description:
     ports, link rate in Gb/s (C(rate_note) keeps C(FDR10) and the like), state and link layer.
   - When ibstat fails on one device after printing others, what was read is returned and the error lines
     are listed under C(errors).
+  - A node without RDMA devices (nothing in C(/sys/class/infiniband)) gets an empty C(ibstat) fact; ibstat is
+    not run.
 author:
   - gpuforge.cluster maintainers (@gpuforge)
 notes:
@@ -70,6 +72,8 @@ ansible_facts:
               link_layer: Ethernet
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.common import (
     ParseError,
@@ -81,6 +85,13 @@ from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import (
     read_source,
     run_tool,
 )
+
+
+def _rdma_devices(root="/sys/class/infiniband"):
+    try:
+        return os.listdir(root)
+    except OSError:
+        return []
 
 
 def main():
@@ -95,6 +106,9 @@ def main():
     )
     p = module.params
     text = read_source(module, p["output"], p["src"])
+    if text is None and not _rdma_devices():
+        # No HCA: ibstat prints nothing; the node has no InfiniBand/RoCE port (not an error).
+        module.exit_json(changed=False, ansible_facts={"ibstat": {}}, msg="no RDMA device in /sys/class/infiniband")
     if text is None:
         rc, out, err, _argv = run_tool(module, p["executable"], [], "infiniband-diags")
         text = out + ("\n" + err if err else "")

@@ -4,6 +4,7 @@ nodes (names, BatchMode SSH, password logins off)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -27,7 +28,37 @@ def node_state(node: str) -> dict:
         "slurm_user": node_exec(node, "getent", "passwd", "slurm", check=False).returncode,
         "nvidia_pin": node_exec(node, "test", "-e", "/etc/apt/preferences.d/gpuforge-nvidia-driver.pref",
                                 check=False).returncode,
+        "data_port": data_port(node),
+        "rdma_files": [node_exec(node, "test", "-e", path, check=False).returncode for path in RDMA_FILES],
     }
+
+
+RDMA_FILES = ("/etc/systemd/network/60-gpuforge-data.network", "/etc/netplan/60-gpuforge-rdma.yaml")
+
+
+def data_port(node: str) -> tuple:
+    """(MTU, IPv4 addresses) of the node's data link (data0, the lab's MTU-9000 network)."""
+    [link] = json.loads(node_exec(node, "ip", "-j", "address", "show", "dev", "data0").stdout)
+    return link["mtu"], sorted(f"{a['local']}/{a['prefixlen']}" for a in link.get("addr_info", [])
+                               if a["family"] == "inet")
+
+
+def in_netns(node: str, *argv: str) -> None:
+    """Run a command in the node's network namespace from the host (as a cable or a switch would act)."""
+    pid = subprocess.run(["podman", "inspect", "-f", "{{.State.Pid}}", f"{PREFIX}-{node}"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    subprocess.run(["nsenter", "-t", pid, "-n", *argv], check=True)
+
+
+def switch_port(node: str) -> str:
+    """The host end of the node's data link: the 'switch port' it is plugged into."""
+    index = node_exec(node, "cat", "/sys/class/net/data0/iflink").stdout.strip()
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
+    for line in links.splitlines():
+        number, name = line.split(": ")[:2]
+        if number == index:
+            return name.split("@")[0]
+    raise AssertionError(f"no host link with index {index}")
 
 
 def changed_tasks(run: labctl.PlaybookRun) -> set:
@@ -102,8 +133,17 @@ def test_jumbo_frames_pass_unfragmented_on_the_second_network(inventory):
     # A path where a public key line belongs. The message names the entry, never its content (a
     # private key pasted by mistake must not reach the log).
     ({"ssh_trust_login_keys": ["~/.ssh/id_ed25519.pub"]}, "entries (counted from 0) are not: 0."),
+    # rdma_network: the port list names the default-route interface (found by its MAC), and a jumbo MTU on an
+    # IPoIB port in datagram mode (the lab's link is Ethernet, so that is named too).
+    ({"rdma_network_ports": [{"network": "data", "mac": (
+        "{{ (ansible_facts.gpuforge_host.interfaces | selectattr('name', 'eq', "
+        "ansible_facts.gpuforge_host.default_interface) | first).mac }}")}]},
+     "is the default-route interface; rdma_network never reconfigures it"),
+    ({"rdma_network_ports": [{"network": "data", "mac": "{{ lab_data_mac }}", "kind": "ipoib"}]},
+     "MTU 9000 on IPoIB datagram mode"),
 ], ids=["user-list", "bad-cluster-ip", "cluster-ip-not-on-node", "nodes-on-two-networks",
-        "names-differ-in-case", "partition-unknown-node", "short-munge-key", "login-key-not-public"])
+        "names-differ-in-case", "partition-unknown-node", "short-munge-key", "login-key-not-public",
+        "rdma-port-default-route", "rdma-ipoib-jumbo-datagram"])
 def test_bad_input_fails_before_any_change(inventory, fact_cache, password, extravars, names):
     run = labctl.run_playbook("site.yml", inventory, extravars=extravars, fact_cache=fact_cache,
                               password=password)
@@ -225,6 +265,83 @@ def test_validate_passes(inventory, fact_cache):
     ran = {task[1] for task in run.tasks if task[3] == "ok"}
     assert "Check that they landed on as many different nodes" in ran
     assert "Check the single-node and all-node jobs" in ran
+
+
+def test_rdma_ports_are_written_and_a_drifted_port_is_repaired(inventory, fact_cache):
+    # node0 and node1 write their port for systemd-networkd (found by MAC), node2 for netplan as Ubuntu does
+    # (by name: netplan matches a permanent MAC, which a veth has not); networkd applies both.
+    conf = node_exec("node1", "cat", "/etc/systemd/network/60-gpuforge-data.network").stdout
+    assert "MTUBytes=9000" in conf and "Address=10.81.0.11/24" in conf and "RequiredForOnline=no" in conf
+    assert re.search(r"^MACAddress=02:00:00:[0-9a-f]{2}:00:0b$", conf, re.M), conf
+    assert node_exec("node2", "stat", "-c", "%a", RDMA_FILES[1]).stdout.strip() == "600"
+    status = node_exec("node2", "networkctl", "status", "data0").stdout
+    assert "/run/systemd/network/10-netplan-data0.network" in status, status
+    for node in NODE_NAMES:
+        assert data_port(node) == (9000, [f"10.81.0.{10 + int(node[4:])}/24"])
+        links = node_exec(node, "networkctl", "list").stdout
+        assert re.search(r"data0\s+ether\s+routable\s+configured", links), (node, links)
+    # node1's port loses its address and jumbo MTU (a reboot before the files existed, a hand-made change):
+    # the next run reconfigures that link only, and the run after changes nothing.
+    in_netns("node1", "ip", "address", "flush", "dev", "data0")
+    in_netns("node1", "ip", "link", "set", "data0", "mtu", "1500")
+    run = labctl.run_playbook("fabric.yml", inventory, fact_cache=fact_cache)
+    assert run.rc == 0, failure_text(run)
+    assert {host for _task, host in changed_tasks(run)} == {"node1"}, changed_tasks(run)
+    assert data_port("node1") == (9000, ["10.81.0.11/24"])
+    again = labctl.run_playbook("fabric.yml", inventory, fact_cache=fact_cache)
+    assert again.rc == 0 and again.changed == 0, changed_tasks(again)
+
+
+def test_a_switch_port_that_drops_jumbo_frames_is_named(inventory, fact_cache):
+    # node1's switch port (the host end of its link) takes 1500-byte frames only: the ports all say 9000,
+    # small pings pass, full frames vanish. verify names every pair through that port and why.
+    port = switch_port("node1")
+    subprocess.run(["ip", "link", "set", port, "mtu", "1500"], check=True)
+    try:
+        run = labctl.run_playbook("fabric.yml", inventory, fact_cache=fact_cache)
+    finally:
+        subprocess.run(["ip", "link", "set", port, "mtu", "9000"], check=True)
+    assert run.rc != 0 and run.changed == 0
+    text = failure_text(run)
+    assert ("node0 -> node1 10.81.0.11 (network data, data0 MTU 9000): 8972-byte payload with DF lost, a "
+            "56-byte ping answered: a switch port or the peer drops frames above a smaller MTU") in text, text
+    assert "node1 -> node2 10.81.0.12" in text and "node0 -> node2" not in text
+
+
+def test_iperf3_between_the_nodes_gives_the_pair_table(inventory, fact_cache):
+    run = labctl.run_playbook("fabric.yml", inventory, fact_cache=fact_cache,
+                              extravars={"rdma_network_benchmark": True, "rdma_network_benchmark_seconds": 2})
+    assert run.rc == 0, failure_text(run)
+    assert run.changed == 0
+    [table] = [msg for _host, msg in run.shown
+               if isinstance(msg, list) and msg and str(msg[0]).startswith("| Pair |")]
+    rows = [line for line in table if re.match(r"^\| node\d -> node\d \(data\)", line)]
+    assert len(rows) == NODES, table
+    for row in rows:
+        tcp = row.split("|")[5].strip()
+        assert float(tcp) > 0.1, row  # Gb/s measured by iperf3 over the data network
+    # No RDMA device and a virtual link: said, not hidden.
+    said = [line for line in table if line.startswith("not judged:")]
+    assert said and "RDMA or TCP bandwidth missing" in said[0] and "link rate unknown" in said[0], table
+    print("\n" + "\n".join(table))
+
+
+def test_r1_netplan_render_passes_netplan_generate(inventory, tmp_path):
+    # The R1 example inventory rendered offline; netplan itself (node2 has it) reads the file.
+    run = labctl.run_playbook("render.yml", REPO / "inventories" / "r1", fact_cache=tmp_path / "empty",
+                              extravars={"gpuforge_render_dir": str(tmp_path / "out")})
+    assert run.rc == 0, failure_text(run)
+    rendered = tmp_path / "out" / "gpuserver1" / "etc" / "netplan" / "60-gpuforge-rdma.yaml"
+    node_exec("node2", "rm", "-rf", "/tmp/r1")
+    node_exec("node2", "mkdir", "-p", "/tmp/r1/etc/netplan")
+    subprocess.run(["podman", "cp", str(rendered), f"{PREFIX}-node2:/tmp/r1/etc/netplan/"], check=True)
+    node_exec("node2", "chmod", "0600", "/tmp/r1/etc/netplan/60-gpuforge-rdma.yaml")
+    gen = node_exec("node2", "netplan", "generate", "--root-dir", "/tmp/r1", check=False)
+    assert gen.returncode == 0, gen.stdout + gen.stderr
+    ens6 = node_exec("node2", "cat", "/tmp/r1/run/systemd/network/10-netplan-ens6.network").stdout
+    ens6d1 = node_exec("node2", "cat", "/tmp/r1/run/systemd/network/10-netplan-ens6d1.network").stdout
+    assert "Address=10.0.1.1/24" in ens6 and "MTUBytes=9000" in ens6 and "RequiredForOnline=no" in ens6
+    assert "Address=10.0.0.1/24" in ens6d1 and "MTUBytes=9000" in ens6d1
 
 
 def test_slurm_sees_gres_only_on_the_gpu_nodes(inventory):

@@ -384,3 +384,35 @@ def test_hca_choice_takes_the_active_port_and_its_roce_v2_ipv4_index():
         "no usable port on mlx4_0 (port 1 is Down; port 2 is Polling)"
         in rp.hca_choice(down, gids, ports)["problems"][0]
     )
+
+
+def _port(host_number, network="data"):
+    return {"network": network, "interface": "data0", "mtu": 9000, "address": f"10.81.0.{10 + host_number}",
+            "speed_gbps": None}
+
+
+def test_benchmark_ring_serves_each_node_once():
+    by_host = {"node0": [_port(0)], "node1": [_port(1)], "node2": [_port(2)], "head": []}
+    plans = {h: rp.benchmark_ring(h, by_host) for h in by_host}
+    ring = [(p["peer"], p["server"], p["bind"]) for p in plans["node2"]]
+    assert ring == [("node0", "10.81.0.10", "10.81.0.12")]
+    assert plans["head"] == []
+    servers = sorted(p["server"] for ps in plans.values() for p in ps)
+    assert servers == ["10.81.0.10", "10.81.0.11", "10.81.0.12"]  # one client per server (iperf3 --one-off)
+    # Two nodes: both directions.
+    two = {"a": [_port(0)], "b": [_port(1)]}
+    assert [p["peer"] for p in rp.benchmark_ring("a", two) + rp.benchmark_ring("b", two)] == ["b", "a"]
+
+
+def test_pair_table_from_iperf3_loop_results():
+    from ansible_collections.gpuforge.cluster.plugins.filter.rdma import fabric_pair_table
+
+    plan = rp.benchmark_ring("node0", {"node0": [_port(0)], "node1": [_port(1)]})[0]
+    iperf = {"received_bps": 9.41e9, "sent_bps": 9.5e9}
+    table = fabric_pair_table([{"item": plan, "result": iperf, "changed": False}])
+    [row] = table["rows"]
+    got = (row["pair"], round(row["tcp_gbps"], 2), row["link_rate_gbps"])
+    assert got == ("node0 -> node1 (data)", 9.41, None)
+    assert table["ok"] and "| node0 -> node1 (data) | - | - | - | 9.4 | - |" in table["markdown"]
+    assert table["unjudged"] == ["RDMA or TCP bandwidth missing", "RDMA or TCP latency missing",
+                                 "link rate unknown (a virtual link reports none): no percentage of the link"]

@@ -97,7 +97,15 @@ def test_ibstat_facts():
     assert port["rate"] == 40 and port["rate_note"] == "FDR10"
 
 
-def test_ibstat_runs_ibstat():
+def test_ibstat_without_rdma_devices_is_empty_and_runs_nothing(monkeypatch):
+    # A node with infiniband-diags but no HCA (the lab's nodes): ibstat would print nothing.
+    monkeypatch.setattr(ibstat_facts, "_rdma_devices", lambda: [])
+    result = _run(ibstat_facts, {}, lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran ibstat")))
+    assert result["ansible_facts"]["ibstat"] == {}
+
+
+def test_ibstat_runs_ibstat(monkeypatch):
+    monkeypatch.setattr(ibstat_facts, "_rdma_devices", lambda: ["mlx5_0", "mlx5_1"])
     calls = []
 
     def run_command(self, argv, **kw):
