@@ -4,6 +4,7 @@
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.gpuforge.cluster.plugins.module_utils import fabric_table as _ft
+from ansible_collections.gpuforge.cluster.plugins.module_utils import mpi_transport as _mt
 from ansible_collections.gpuforge.cluster.plugins.module_utils import rdma_ports as _rp
 
 
@@ -73,6 +74,18 @@ def fabric_pair_table(runs):
     return table
 
 
+def mpi_transport(requested, hca, components=None):
+    """openmpi_transport + the node's rdma_hca_choice + ompi_facts components -> {transport, pml, params,
+    reason, problems}. Without components (render.yml from recorded facts that hold no ompi_info), the
+    distribution's Open MPI is assumed to have the UCX PML (Debian's and Ubuntu's have) and the reason says so."""
+    if components is None:
+        decided = _mt.choose(requested, hca, {"pml": ["ob1", "ucx"]})
+        if decided["transport"] == "ucx":
+            decided["reason"] += " (UCX PML assumed: ompi_info was not recorded)"
+        return decided
+    return _mt.choose(requested, hca, components)
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -80,4 +93,5 @@ class FilterModule:
             "rdma_port_drift": rdma_port_drift, "rdma_hca_choice": rdma_hca_choice,
             "rdma_peer_plan": rdma_peer_plan, "rdma_cluster_problems": rdma_cluster_problems,
             "rdma_benchmark_plan": rdma_benchmark_plan, "fabric_pair_table": fabric_pair_table,
+            "mpi_transport": mpi_transport,
         }

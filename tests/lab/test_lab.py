@@ -262,6 +262,9 @@ def test_validate_passes(inventory, fact_cache):
                   "Decode every other node's credential here (one munge key, clocks in step)",
                   "Check that every compute node is registered, responding and schedulable"):
         assert check in run.verified
+    # The MPI hello says which transport it used: ob1 over TCP, the lab having no RDMA device.
+    used = [m for m in run.messages if m.startswith("MPI used")]
+    assert used and "'node1': ['ob1']" in used[0] and "TCP: no usable RDMA port on this node" in used[0], used
     ran = {task[1] for task in run.tasks if task[3] == "ok"}
     assert "Check that they landed on as many different nodes" in ran
     assert "Check the single-node and all-node jobs" in ran
