@@ -16,10 +16,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 
 
-def render(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+def render(tmp_path: Path, *extra: str, inventory: Path | None = None) -> subprocess.CompletedProcess:
+    inventory = inventory or REPO / "inventories" / "r1"
     env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
            "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(tmp_path / "facts")}  # empty: only the recorded files
-    argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(REPO / "inventories" / "r1"),
+    argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
             str(REPO / "playbooks" / "render.yml"), "-e", f"gpuforge_render_dir={tmp_path / 'out'}", *extra]
     return subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False)
 
@@ -42,6 +43,9 @@ def test_r1_renders_netplan_ports_and_the_live_hca_choice(tmp_path):
         assert "NCCL_IB_HCA==mlx4_0:2" in nccl and "NCCL_IB_GID_INDEX=3" in nccl
         assert "NCCL_SOCKET_IFNAME=eno1" in nccl
         assert not (out / f"gpuserver{n}/etc/slurm").exists()  # R1 runs no Slurm
+        # MPI over UCX on the same port and GID index.
+        mca = (out / f"gpuserver{n}/etc/openmpi/openmpi-mca-params.conf").read_text().splitlines()
+        assert "mca_base_env_list = UCX_NET_DEVICES=mlx4_0:2;UCX_IB_GID_INDEX=3" in mca and "pml = ucx" in mca
 
 
 def test_r1_render_refuses_the_management_port_as_an_rdma_port(tmp_path):
