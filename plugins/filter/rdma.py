@@ -49,9 +49,34 @@ def rdma_cluster_problems(hosts, hostvars, key="__rdma_network_ports"):
     return _rp.cluster_port_problems(_by_host(hosts, hostvars, key))
 
 
+def rdma_endpoint(port, choice):
+    """{device, ib_port, gid_index} perftest uses for a resolved port (or {reason})."""
+    return _rp.rdma_endpoint(choice or {}, port)
+
+
 def rdma_benchmark_plan(host, hosts, hostvars, key="__rdma_network_ports"):
     """The iperf3/perftest runs of ``host``: each network's hosts as a ring, each to the next."""
     return _rp.benchmark_ring(host, _by_host(hosts, hostvars, key))
+
+
+def _result(loop_result):
+    if not isinstance(loop_result, dict) or loop_result.get("skipped") or loop_result.get("failed"):
+        return None
+    return loop_result.get("result")
+
+
+def rdma_benchmark_runs(iperf_results, bw_results=None, lat_results=None):
+    """The loop results of the iperf3 and perftest modules over one host's rdma_benchmark_plan (same order)
+    -> runs {pair, link_rate_gbps, tcp_bw, rdma_bw, rdma_lat} for fabric_pair_table."""
+    runs = []
+    for num, res in enumerate(iperf_results or []):
+        plan = res["item"]
+        bw = bw_results[num] if bw_results and num < len(bw_results) else None
+        lat = lat_results[num] if lat_results and num < len(lat_results) else None
+        runs.append({"pair": "%s -> %s (%s)" % (plan["host"], plan["peer"], plan["network"]),
+                     "link_rate_gbps": plan.get("link_rate_gbps"), "tcp_bw": _result(res),
+                     "rdma_bw": _result(bw), "rdma_lat": _result(lat)})
+    return runs
 
 
 def fabric_pair_table(runs):
@@ -62,9 +87,7 @@ def fabric_pair_table(runs):
     for run in runs or []:
         if isinstance(run, dict) and isinstance(run.get("item"), dict) and "peer" in run["item"]:
             # A loop result of the iperf3 module over rdma_benchmark_plan.
-            plan = run["item"]
-            run = {"pair": "%s -> %s (%s)" % (plan["host"], plan["peer"], plan["network"]),
-                   "link_rate_gbps": plan.get("link_rate_gbps"), "tcp_bw": run.get("result")}
+            run = rdma_benchmark_runs([run])[0]
         if not isinstance(run, dict) or "pair" not in run:
             raise AnsibleFilterError("fabric_pair_table: a run has no pair: %r" % (run,))
         rows.append(_ft.pair_row(run["pair"], run.get("link_rate_gbps"), rdma_bw=run.get("rdma_bw"), rdma_lat=run.get("rdma_lat"),
@@ -93,5 +116,6 @@ class FilterModule:
             "rdma_port_drift": rdma_port_drift, "rdma_hca_choice": rdma_hca_choice,
             "rdma_peer_plan": rdma_peer_plan, "rdma_cluster_problems": rdma_cluster_problems,
             "rdma_benchmark_plan": rdma_benchmark_plan, "fabric_pair_table": fabric_pair_table,
-            "mpi_transport": mpi_transport,
+            "mpi_transport": mpi_transport, "rdma_endpoint": rdma_endpoint,
+            "rdma_benchmark_runs": rdma_benchmark_runs,
         }

@@ -61,9 +61,9 @@ def choose(requested: str, hca: dict | None, components: dict) -> dict:
         return {"transport": None, "pml": None, "params": {}, "reason": "",
                 "problems": ["openmpi_transport must be one of %s, got %s" % (", ".join(TRANSPORTS), requested)]}
     if requested == "tcp":
+        although = " although RDMA ports %s are active" % ports if ports else ""
         return {"transport": "tcp", "pml": "ob1", "params": {}, "problems": [],
-                "reason": "TCP as asked (openmpi_transport: tcp)" + (" although RDMA ports %s are active" % ports
-                                                                      if ports else "")}
+                "reason": "TCP as asked (openmpi_transport: tcp)" + although}
     if not ports:
         if requested == "ucx":
             return {"transport": None, "pml": None, "params": {}, "reason": "", "problems": [
@@ -75,10 +75,10 @@ def choose(requested: str, hca: dict | None, components: dict) -> dict:
             "RDMA ports %s are active but this Open MPI has no UCX PML (its PMLs: %s): MPI would fall back to TCP "
             "without saying so. Install an Open MPI built with UCX, or set openmpi_transport: tcp to accept TCP"
             % (ports, ", ".join(pmls) or "none")]}
+    gid = "" if hca.get("gid_index") is None else " (RoCE v2 GID index %s)" % hca["gid_index"]
     env = ["UCX_NET_DEVICES=%s" % ports]
     if hca.get("gid_index") is not None:
         env.append("UCX_IB_GID_INDEX=%s" % hca["gid_index"])
     return {"transport": "ucx", "pml": "ucx", "problems": [],
             "params": {"pml": "ucx", "osc": "ucx", "mca_base_env_list": ";".join(env)},
-            "reason": "UCX on %s%s" % (ports, "" if hca.get("gid_index") is None
-                                         else " (RoCE v2 GID index %s)" % hca["gid_index"])}
+            "reason": "UCX on %s%s" % (ports, gid)}

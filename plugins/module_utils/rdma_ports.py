@@ -475,6 +475,26 @@ def benchmark_ring(host: str, by_host: dict, port: int = 5201) -> list:
         peer = members[(members.index(host) + 1) % len(members)]
         theirs = next(p for p in by_host[peer] if p["network"] == net_name)
         plans.append({"host": host, "network": net_name, "interface": mine[net_name]["interface"], "peer": peer,
+                      "rdma": bool(mine[net_name].get("rdma_devices")) and bool(theirs.get("rdma_devices")),
                       "server": theirs["address"], "bind": mine[net_name]["address"], "port": port,
                       "link_rate_gbps": mine[net_name].get("speed_gbps")})
     return plans
+
+
+def rdma_endpoint(choice: dict, port: dict) -> dict:
+    """The RDMA device, HCA port and GID index perftest uses for a resolved port, from hca_choice.
+
+    RoCE: the HCA port whose RoCE v2 IPv4 GID carries the port's address (its netdev); InfiniBand: the
+    used port of the port's RDMA device. {device, ib_port, gid_index} or {reason} when none is usable.
+    """
+    rows = [r for r in (choice or {}).get("ports") or [] if r.get("device") in (port.get("rdma_devices") or [])]
+    if not rows:
+        return {"reason": "no RDMA device behind %s" % port["interface"]}
+    if port.get("kind") == "roce":
+        mine = [r for r in rows if r.get("use") and r.get("ipv4") == port.get("address")]
+    else:
+        mine = [r for r in rows if r.get("use")]
+    if not mine:
+        return {"reason": "no usable HCA port for %s (%s)" % (port["interface"], "; ".join(
+            "%s:%s %s" % (r["device"], r["port"], r["reason"]) for r in rows))}
+    return {"device": mine[0]["device"], "ib_port": mine[0]["port"], "gid_index": mine[0]["gid_index"]}

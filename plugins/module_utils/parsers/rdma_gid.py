@@ -2,11 +2,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Turn raw sysfs GID entries (/sys/class/infiniband/*/ports/*/gids) into a GID table.
 
-Also parses the text of Mellanox/NVIDIA's ``show_gids`` script (mlnx-tools) into the same shape.
+Also parses the text of Mellanox/NVIDIA's ``show_gids`` script (mlnx-tools) and the GID lines of
+``ibv_devinfo -v`` (rdma-core) into the same shape.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -139,3 +141,160 @@ def parse_show_gids(text: str) -> dict[str, Any]:
         number, line = first_content_line(text)
         raise ParseError("not show_gids output" if number else "empty show_gids output", number, line)
     return build_gid_table(entries)
+
+
+# --- ibv_devinfo -v ------------------------------------------------------------------------------------
+# rdma-core's devinfo.c prints each GID as "\t\t\tGID[%3d]:\t\t<gid><suffix>": on an Ethernet port the
+# suffix is ", RoCE v1" (GID in the long 8x4 hex form, %02x%02x:...) or ", RoCE v2" (GID as inet_ntop
+# prints it, e.g. "::ffff:10.0.0.1"); on an InfiniBand port, and in libibverbs before 2020, there is no
+# suffix and the GID is in the long form. GIDs of another type are not printed at all.
+_IBV_HCA = re.compile(r"^hca_id:\s*(.*?)\s*$")
+_IBV_PORT = re.compile(r"^port:\s*(.*?)\s*$")
+_IBV_GID = re.compile(r"^GID\[\s*([^\]]*)\]:\s*(.*?)\s*$")
+_IBV_KEY = re.compile(r"^(state|link_layer):\s*(.*?)\s*$")
+_IBV_STATE = re.compile(r"^PORT_([A-Z_]+) \(([0-9]{1,3})\)$")
+_IBV_GID_TYPES = {"RoCE v1": "IB/RoCE v1", "RoCE v2": "RoCE v2"}
+_IBV_GID_TEXT = re.compile(r"^[0-9A-Fa-f:.]{2,45}$")
+_IBV_PROMPT = re.compile(r"(^|[\s/#$>])ibv_devinfo(\s|$)")
+_IBV_NO_DEVICES = "No IB devices found"
+
+
+def _ibv_gid(text: str, compressed: bool, number: int, raw: str) -> str:
+    """A printed GID -> the long lowercase form sysfs uses.
+
+    Only a RoCE v2 GID may be in inet_ntop's form (``compressed``); every other one is printed in the
+    long 8x4 hex form, so anything shorter there is a truncated or edited line, not a valid GID.
+    """
+    if not _IBV_GID_TEXT.match(text) or not (compressed or _ANY_GID.match(text)):
+        raise ParseError(f"malformed GID {text[:60]!r} in ibv_devinfo output", number, raw)
+    try:
+        return ipaddress.IPv6Address(text).exploded
+    except ValueError:
+        raise ParseError(f"malformed GID {text[:60]!r} in ibv_devinfo output", number, raw) from None
+
+
+def _ibv_state(value: str) -> str:
+    """'PORT_ACTIVE (4)' -> '4: ACTIVE', the form /sys/class/infiniband/*/ports/*/state reads."""
+    match = _IBV_STATE.match(value)
+    return f"{int(match.group(2))}: {match.group(1)}" if match else value
+
+
+def roce_v2_ipv4_by_port(devices: dict[str, Any]) -> dict[str, Any]:
+    """{'<device>/<port>': {device, port, index, gid, ipv4}}: each port's lowest-index RoCE v2 IPv4 GID.
+
+    The counterpart of build_gid_table's per-netdev ``roce_v2_ipv4`` for sources that do not print the
+    netdev (ibv_devinfo): one entry per device port, keyed '<device>/<port>' (e.g. 'mlx4_0/2').
+    """
+    roce: dict[str, Any] = {}
+    for device in sorted(devices):
+        for port in sorted(devices[device]):
+            for row in devices[device][port]["gids"]:
+                if row["type"] == "RoCE v2" and row["ipv4"]:
+                    roce[f"{device}/{port}"] = {"device": device, "port": int(port), "index": row["index"],
+                                                "gid": row["gid"], "ipv4": row["ipv4"]}
+                    break
+    return roce
+
+
+def parse_ibv_devinfo_gids(text: str) -> dict[str, Any]:
+    """Parse ``ibv_devinfo -v`` (or ``-vv``) output into {devices, roce_v2_ipv4} like build_gid_table.
+
+    Reads the ``hca_id:`` blocks, their ``port:`` blocks with ``state:`` and ``link_layer:``, and the
+    ``GID[ n]:`` lines in both printed forms (long hex, or compressed such as ``::ffff:10.0.0.1``). GIDs
+    are stored in the long lowercase form; the type is "IB/RoCE v1" or "RoCE v2" from the ", RoCE v1" /
+    ", RoCE v2" suffix, "IB/RoCE v1" for an unsuffixed GID on an InfiniBand port (what sysfs reports
+    there) and None for an unsuffixed GID on any other port (older libibverbs printed no type). ``ndev``
+    is None: ibv_devinfo does not print it. So ``roce_v2_ipv4`` is keyed '<device>/<port>' (see
+    :func:`roce_v2_ipv4_by_port`), not by netdev. Port ``state`` is given as sysfs writes it
+    ('4: ACTIVE' for 'PORT_ACTIVE (4)'). Ports without GID lines (plain ``ibv_devinfo``) are kept with
+    an empty ``gids`` list. A leading shell prompt line that runs ibv_devinfo, blank lines and
+    ``No IB devices found`` (an empty table) are accepted; anything else that is not ibv_devinfo output
+    raises ParseError naming the line.
+    """
+    text = check_text(text)
+    ports: dict[tuple[str, int], dict[str, Any]] = {}
+    gid_rows: list[tuple[str, int, int, str, str | None]] = []
+    seen_devices: set[str] = set()
+    seen_gids: set[tuple[str, int, int]] = set()
+    device: str | None = None
+    indent = 0  # of the current hca_id line; a pasted block may be indented as a whole
+    port: tuple[str, int] | None = None
+    no_devices = False
+    for number, raw in enumerate(text.split("\n"), 1):
+        raw = raw.rstrip("\r")
+        line = raw.strip()
+        if not line:
+            continue
+        if no_devices:
+            raise ParseError("text after 'No IB devices found' in ibv_devinfo output", number, raw)
+        depth = len(raw) - len(raw.lstrip())
+        hca = _IBV_HCA.match(line)
+        if hca and (device is None or depth <= indent):
+            name = hca.group(1)
+            if not _DEVICE.match(name):
+                raise ParseError(f"malformed hca_id {name[:60]!r} in ibv_devinfo output", number, raw)
+            if name in seen_devices:
+                raise ParseError(f"duplicate hca_id {name!r} in ibv_devinfo output", number, raw)
+            seen_devices.add(name)
+            device, indent, port = name, depth, None
+            continue
+        if device is None:
+            if line == _IBV_NO_DEVICES and not seen_devices:
+                no_devices = True
+                continue
+            if _IBV_PROMPT.search(line):
+                continue  # the shell prompt line that ran ibv_devinfo
+            raise ParseError("not ibv_devinfo output (expected hca_id:)", number, raw)
+        if depth <= indent:
+            raise ParseError("not ibv_devinfo output (line not indented under its hca_id)", number, raw)
+        match = _IBV_PORT.match(line)
+        if match:
+            if not _NUMBER.match(match.group(1)):
+                raise ParseError(f"malformed port number {match.group(1)[:20]!r} in ibv_devinfo output",
+                                 number, raw)
+            port = (device, int(match.group(1)))
+            if port in ports:
+                raise ParseError(f"duplicate port {port[1]} of {device} in ibv_devinfo output", number, raw)
+            ports[port] = {"link_layer": None, "state": None}
+            continue
+        match = _IBV_GID.match(line)
+        if match:
+            if port is None:
+                raise ParseError("GID line outside a port: block in ibv_devinfo output", number, raw)
+            if not _NUMBER.match(match.group(1).strip()):
+                raise ParseError(f"malformed GID index {match.group(1)[:20]!r} in ibv_devinfo output",
+                                 number, raw)
+            index = int(match.group(1).strip())
+            gid_text, comma, suffix = match.group(2).partition(",")
+            suffix = suffix.strip()
+            if comma and suffix not in _IBV_GID_TYPES:
+                raise ParseError(f"unknown GID type {suffix[:40]!r} in ibv_devinfo output", number, raw)
+            gid = _ibv_gid(gid_text.strip(), suffix == "RoCE v2", number, raw)
+            if (*port, index) in seen_gids:
+                raise ParseError("duplicate GID index in ibv_devinfo output", number, raw)
+            seen_gids.add((*port, index))
+            gid_rows.append((port[0], port[1], index, gid, suffix if comma else None))
+            continue
+        match = _IBV_KEY.match(line)
+        if match and port is not None:
+            value = match.group(2)
+            ports[port][match.group(1)] = _ibv_state(value) if match.group(1) == "state" else (value or None)
+        # every other indented line (device attributes, capability flags, port counters) is not used
+    if device is None and not no_devices:
+        number, line = first_content_line(text)
+        raise ParseError("not ibv_devinfo output" if number else "empty ibv_devinfo output", number, line)
+    entries = []
+    for dev, num, index, gid, suffix in gid_rows:
+        info = ports[(dev, num)]
+        if suffix is not None:
+            gid_type = _IBV_GID_TYPES[suffix]
+        else:
+            gid_type = "IB/RoCE v1" if info["link_layer"] == "InfiniBand" else None
+        entries.append({"device": dev, "port": num, "index": index, "gid": gid, "type": gid_type, "ndev": None,
+                        "link_layer": info["link_layer"], "state": info["state"]})
+    facts = build_gid_table(entries)
+    for (dev, num), info in sorted(ports.items()):
+        facts["devices"].setdefault(dev, {}).setdefault(num, {
+            "link_layer": info["link_layer"], "state": info["state"], "gids": []})
+    facts["roce_v2_ipv4"] = roce_v2_ipv4_by_port(facts["devices"])
+    return facts

@@ -416,3 +416,39 @@ def test_pair_table_from_iperf3_loop_results():
     assert table["ok"] and "| node0 -> node1 (data) | - | - | - | 9.4 | - |" in table["markdown"]
     assert table["unjudged"] == ["RDMA or TCP bandwidth missing", "RDMA or TCP latency missing",
                                  "link rate unknown (a virtual link reports none): no percentage of the link"]
+
+
+def test_rdma_endpoint_of_the_r1_port_and_why_not():
+    v2 = {"index": 3, "type": "RoCE v2", "ipv4": "10.0.0.1", "ndev": "ens6d1", "gid": "x"}
+    gids = {"roce_v2_ipv4": {"ens6d1": {"device": "mlx4_0", "port": 2, "index": 3, "ipv4": "10.0.0.1"}},
+            "devices": {"mlx4_0": {2: {"gids": [v2]}}}}
+    [port] = resolve([{"network": "rdma1"}])["ports"]
+    choice = rp.hca_choice(IBSTAT_R1, gids, [port])
+    assert rp.rdma_endpoint(choice, port) == {"device": "mlx4_0", "ib_port": 2, "gid_index": 3}
+    [other] = resolve([{"network": "rdma0"}])["ports"]  # 10.0.1.1: no GID carries it
+    why = rp.rdma_endpoint(choice, other)["reason"]
+    assert why.startswith("no usable HCA port for ens6 (mlx4_0:1 port 1 is Down")
+    bare = {**port, "rdma_devices": []}
+    assert rp.rdma_endpoint(choice, bare) == {"reason": "no RDMA device behind ens6d1"}
+
+
+def test_benchmark_runs_pair_iperf3_with_perftest_results():
+    from ansible_collections.gpuforge.cluster.plugins.filter.rdma import (
+        fabric_pair_table,
+        rdma_benchmark_runs,
+    )
+
+    plan = {"host": "gpuserver1", "peer": "gpuserver2", "network": "rdma1", "link_rate_gbps": 40.0,
+            "rdma": True}
+    iperf = [{"item": plan, "result": {"received_bps": 27.4e9}}]
+    bw = [{"item": plan, "result": {"kind": "bandwidth", "rows": [
+        {"bytes": 65536, "bw_avg": 36.4, "bw_unit": "Gb/sec"}]}}]
+    lat = [{"item": plan, "result": {"kind": "latency", "rows": [{"bytes": 2, "t_typical_us": 0.85}]}}]
+    runs = rdma_benchmark_runs(iperf, bw, lat)
+    assert runs[0]["pair"] == "gpuserver1 -> gpuserver2 (rdma1)"
+    table = fabric_pair_table([{**runs[0], "tcp_lat_us": 21.9}])
+    [row] = table["rows"]
+    got = (round(row["rdma_gbps"], 1), round(row["bw_ratio"], 2), round(row["lat_ratio"], 1))
+    assert got == (36.4, 1.33, 25.8)
+    # A skipped perftest (no RDMA on that pair) leaves the RDMA columns empty.
+    assert rdma_benchmark_runs(iperf, [{"item": plan, "skipped": True}], None)[0]["rdma_bw"] is None

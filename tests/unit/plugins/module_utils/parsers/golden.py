@@ -13,6 +13,7 @@ from pathlib import Path
 from ansible_collections.gpuforge.cluster.plugins.module_utils import node_model
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers import (
     flint,
+    ibdiag,
     ibstat,
     iperf3,
     nccl_tests,
@@ -35,10 +36,15 @@ def parser_for(path: Path):
     return {
         "topo": nvidia_smi.parse_topo_matrix,
         "ibstat": ibstat.parse_ibstat,
+        "ibswitches": ibdiag.parse_ibswitches,
+        "iblinkinfo": ibdiag.parse_iblinkinfo,
+        "ibportstate": ibdiag.parse_ibportstate,
+        "sminfo": ibdiag.parse_sminfo,
         "flint": flint.parse_flint_query,
         "perftest": perftest.parse_perftest,
         "iperf3": iperf3.parse_iperf3_json,
         "rdma_gid": rdma_gid.parse_show_gids,
+        "ibv_devinfo": rdma_gid.parse_ibv_devinfo_gids,
         "nccl_tests": nccl_tests.parse_nccl_tests,
         "slurm": slurm.parse_slurmd_c,
         "slurmd_gres": slurm.parse_slurmd_gres,
