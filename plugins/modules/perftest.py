@@ -124,7 +124,7 @@ reason:
       C(parse_error).
   returned: on failure
   type: str
-argv:
+cmd:
   description: The command run.
   returned: when run
   type: list
@@ -205,7 +205,7 @@ def main():
         limit = p["timeout"] or (duration or 0) + 30
         rc, out, err, argv = run_tool(module, "timeout", ["--kill-after=5", str(limit), program, *args[1:]],
                                       "coreutils")
-        run = {"argv": argv, "rc": rc}
+        run = {"cmd": argv, "rc": rc}
         if rc != 0:
             reason, why = classify_failure(out + "\n" + err, rc)
             if reason == "timeout":

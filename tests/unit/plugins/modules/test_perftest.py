@@ -36,7 +36,7 @@ def test_r1_client_argv_under_timeout_and_gbps():
                     "--gid-index", "3", "--report_gbits", "-F", "-D", "5", "10.0.0.2"]
     assert env == {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}
     assert result["failed"] is False and result["changed"] is False
-    assert result["argv"] == argv and result["rc"] == 0
+    assert result["cmd"] == argv and result["rc"] == 0
     assert (result["gbps"], result["lat_us"]) == (0.48, None)
     assert result["result"]["test"] == "RDMA_Write Post List BW Test"
 
@@ -87,7 +87,7 @@ def test_failures_name_device_port_gid_and_server():
 def test_given_output_runs_nothing_and_is_parsed():
     result = run_module(perftest.main, {**R1, "test": "ib_send_bw", "output": SEND_BW_MB})
     # The 1024 B row's 920.13 MB/sec (perftest's MiB/s) is 920.13 * 2^20 * 8 / 10^9 = 7.719 Gb/s.
-    assert result["failed"] is False and "argv" not in result and result["gbps"] == 7.719
+    assert result["failed"] is False and "cmd" not in result and result["gbps"] == 7.719
     no_devices = (ERRORS / "k8s-rdma-shared-dev-plugin-169-no-devices.txt").read_text()
     result = run_module(perftest.main, {**R1, "output": no_devices})
     assert result["failed"] and result["reason"] == "no_device" and "rc" not in result
@@ -97,7 +97,7 @@ def test_given_output_runs_nothing_and_is_parsed():
 
 def test_check_mode_does_not_run_but_parses_given_output(tmp_path):
     skipped = run_module(perftest.main, {**R1, "_ansible_check_mode": True})
-    assert skipped["failed"] is False and skipped["skipped"] is True and "argv" not in skipped
+    assert skipped["failed"] is False and skipped["skipped"] is True and "cmd" not in skipped
     src = tmp_path / "lat.txt"
     src.write_text(READ_LAT)
     args = {**R1, "test": "ib_read_lat", "src": str(src), "_ansible_check_mode": True}
