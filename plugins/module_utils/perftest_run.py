@@ -1,11 +1,11 @@
 # Copyright: (c) 2026, gpuforge.cluster maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""perftest runs as data: the command line for one side, the port to use, and what a failure means.
+"""perftest runs as data: the command line for one side and what a failure means.
 
 Pure functions, no I/O. ``perftest_argv`` builds the argv of ib_{write,read,send}_{bw,lat} for the server
-(no address) or the client (server address last); ``choose_port`` takes the device, port and RoCE v2
-IPv4 GID index from an ``rdma_ports.hca_choice`` result; ``classify_failure`` names the cause of a
-failed run from perftest's own messages.
+(no address) or the client (server address last), with the device, port and RoCE v2 IPv4 GID index that
+``rdma_ports.rdma_endpoint`` takes from the live HCA choice (the one owner of that choice);
+``classify_failure`` names the cause of a failed run from perftest's own messages.
 
 Sources: linux-rdma/perftest at commit 00b55b6660d0170dabe2c1b49193e8fbe265086e (2026-07); line numbers
 below are at that commit.
@@ -85,25 +85,6 @@ def perftest_argv(test: str, device: str, ib_port: int, gid_index: int | None = 
             raise ValueError("server must be an address or a name (leave it out for the server side)")
         argv.append(str(server))
     return argv
-
-
-def choose_port(choice: dict, device: str | None = None) -> tuple[str, int, int | None]:
-    """(device, port, gid_index) of the first used port of a hca_choice result (of ``device`` when given)."""
-    rows = list((choice or {}).get("ports") or [])
-    if device is not None:
-        rows = [r for r in rows if r.get("device") == device]
-        if not rows:
-            known = sorted({str(r.get("device")) for r in (choice or {}).get("ports") or []})
-            raise ValueError(f"RDMA device {device} has no port in the HCA choice (devices: "
-                             f"{', '.join(known) or 'none'})")
-    for row in rows:
-        roce_without_gid = row.get("link_layer") == "Ethernet" and row.get("gid_index") is None
-        if row.get("use") and not roce_without_gid:
-            return row["device"], int(row["port"]), row.get("gid_index")
-    if not rows:
-        raise ValueError("no RDMA port to choose: the HCA choice lists none (no HCA in ibstat's output)")
-    why = "; ".join(f"{r.get('device')}:{r.get('port')} {r.get('reason') or 'not used'}" for r in rows)
-    raise ValueError(f"no usable RDMA port{' on ' + device if device else ''}: {why}")
 
 
 # perftest's failure messages, most specific first (the first match names the cause). Each entry:

@@ -13,7 +13,6 @@ import pytest
 from ansible_collections.gpuforge.cluster.plugins.module_utils import rdma_ports as rp
 from ansible_collections.gpuforge.cluster.plugins.module_utils.perftest_run import (
     TESTS,
-    choose_port,
     classify_failure,
     perftest_argv,
 )
@@ -31,11 +30,17 @@ GIDS_R1 = {"devices": {"mlx4_0": {2: {"gids": [
      "ndev": "ens6d1"},
 ]}}}}
 CHOICE_R1 = rp.hca_choice(IBSTAT_R1, GIDS_R1)
+PORT_R1 = {"interface": "ens6d1", "kind": "roce", "address": "10.0.0.1", "rdma_devices": ["mlx4_0"]}
+
+
+def endpoint(choice, port):
+    ep = rp.rdma_endpoint(choice, port)
+    return ep["device"], ep["ib_port"], ep["gid_index"]
 
 
 def test_r1_client_argv_from_the_hca_choice():
     assert CHOICE_R1["hca"] == "mlx4_0:2" and CHOICE_R1["gid_index"] == 3
-    device, port, gid = choose_port(CHOICE_R1)
+    device, port, gid = endpoint(CHOICE_R1, PORT_R1)
     assert (device, port, gid) == ("mlx4_0", 2, 3)
     argv = perftest_argv("ib_write_bw", device, port, gid, server="10.0.0.2", duration=5)
     assert argv == ["ib_write_bw", "--ib-dev", "mlx4_0", "--ib-port", "2", "--gid-index", "3",
@@ -55,7 +60,8 @@ def test_server_side_has_no_address_and_the_same_symmetric_options():
 def test_infiniband_choice_has_no_gid_index():
     ibstat = {"mlx5_0": {"ports": {1: {"state": "Active", "link_layer": "InfiniBand", "rate": 200}}}}
     choice = rp.hca_choice(ibstat, {"devices": {}})
-    device, port, gid = choose_port(choice)
+    ib = {"interface": "ibp65s0", "kind": "ipoib", "address": "10.2.0.1", "rdma_devices": ["mlx5_0"]}
+    device, port, gid = endpoint(choice, ib)
     assert (device, port, gid) == ("mlx5_0", 1, None)
     argv = perftest_argv("ib_send_bw", device, port, gid, server="node2")
     assert "--gid-index" not in argv and "-x" not in argv
@@ -93,25 +99,15 @@ def test_the_six_tests():
     assert TESTS == ("ib_write_bw", "ib_write_lat", "ib_read_bw", "ib_read_lat", "ib_send_bw", "ib_send_lat")
 
 
-def test_choose_port_of_a_device_and_when_none_is_usable():
-    two = {"ports": [*CHOICE_R1["ports"], {"device": "mlx5_0", "port": 1, "state": "Active",
-                                           "link_layer": "InfiniBand", "gid_index": None, "use": True,
-                                           "reason": "Active"}]}
-    assert choose_port(two, "mlx5_0") == ("mlx5_0", 1, None)
-    assert choose_port(two) == ("mlx4_0", 2, 3)
-    with pytest.raises(ValueError, match=r"RDMA device mlx5_9 has no port .*devices: mlx4_0, mlx5_0"):
-        choose_port(two, "mlx5_9")
+def test_the_endpoint_says_why_a_port_cannot_be_measured():
+    assert rp.rdma_endpoint(CHOICE_R1, {**PORT_R1, "rdma_devices": ["mlx5_9"]}) == {
+        "reason": "no RDMA device behind ens6d1"}
     down = rp.hca_choice({"mlx4_0": {"ports": {1: {"state": "Down", "link_layer": "Ethernet"},
                                                2: {"state": "Polling", "link_layer": "Ethernet"}}}}, GIDS_R1)
-    with pytest.raises(ValueError) as err:
-        choose_port(down, "mlx4_0")
-    assert str(err.value) == ("no usable RDMA port on mlx4_0: mlx4_0:1 port 1 is Down; "
-                              "mlx4_0:2 port 2 is Polling")
+    assert rp.rdma_endpoint(down, PORT_R1) == {
+        "reason": "no usable HCA port for ens6d1 (mlx4_0:1 port 1 is Down; mlx4_0:2 port 2 is Polling)"}
     no_gid = rp.hca_choice(IBSTAT_R1, {"devices": {}})
-    with pytest.raises(ValueError, match="mlx4_0:2 RoCE port with no RoCE v2 IPv4 GID"):
-        choose_port(no_gid)
-    with pytest.raises(ValueError, match="lists none"):
-        choose_port({"ports": []})
+    assert "RoCE port with no RoCE v2 IPv4 GID" in rp.rdma_endpoint(no_gid, PORT_R1)["reason"]
 
 
 @pytest.mark.parametrize(("name", "reason", "quoted"), [
