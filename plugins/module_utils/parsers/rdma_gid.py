@@ -168,7 +168,9 @@ def _ibv_gid(text: str, compressed: bool, number: int, raw: str) -> str:
     if not _IBV_GID_TEXT.match(text) or not (compressed or _ANY_GID.match(text)):
         raise ParseError(f"malformed GID {text[:60]!r} in ibv_devinfo output", number, raw)
     try:
-        return ipaddress.IPv6Address(text).exploded
+        # From the bytes: Python 3.13's exploded form prints an IPv4-mapped address dotted (::ffff:a.b.c.d).
+        packed = ipaddress.IPv6Address(text).packed
+        return ":".join("%02x%02x" % (packed[i], packed[i + 1]) for i in range(0, 16, 2))
     except ValueError:
         raise ParseError(f"malformed GID {text[:60]!r} in ibv_devinfo output", number, raw) from None
 
