@@ -216,6 +216,17 @@ def _gbps(value: float) -> str:
     return f"{value:g}"
 
 
+def image_limits(psid: object, active_gbps: float) -> bool:
+    """True when the image ``psid`` names is one that holds a link to ``active_gbps`` while a full-rate image
+    for the same hardware exists (R3's EMC1260110026 at 40 Gb/s): the firmware, not the cable, is the cause."""
+    row = lookup(psid)
+    if row is None:
+        return False
+    limit = row["max_rate_gbps"]
+    full = PSIDS.get(row["full_rate_psid"] or "")
+    return full is not None and limit is not None and _rate(active_gbps, "active_gbps") <= limit * (1 + _TOLERANCE)
+
+
 def explain_rate(psid: object, active_gbps: float, expected_gbps: float,
                  rate_note: str | None = None) -> str | None:
     """Why a port runs at ``active_gbps`` instead of ``expected_gbps``, as one line for the role to print.
@@ -238,8 +249,8 @@ def explain_rate(psid: object, active_gbps: float, expected_gbps: float,
     if row is None:
         return f"PSID {key} is not in the PSID table; {rates}."
     limit = row["max_rate_gbps"]
-    full = PSIDS.get(row["full_rate_psid"] or "")
-    if full is not None and limit is not None and active <= limit * (1 + _TOLERANCE):
+    if image_limits(key, active):
+        full = PSIDS[row["full_rate_psid"]]
         return f"{row['device']} {row['generation']} image {key}; {full['generation']} image {row['full_rate_psid']}"
     allows = f"; the image runs up to {_gbps(limit)} Gb/s" if limit is not None else ""
     return f"PSID {key} ({row['description']}) does not explain the rate: {rates}{allows}."
