@@ -130,6 +130,7 @@ def port_findings(host: str, ibstat: dict[str, Any], portstates: dict[str, Any],
             peer_psid = _psid(flint, f"lid-{link.get('lid')}")
         row = {
             "host": host, "device": f"{port['ca']} port {port['port']}", "ca": port["ca"], "port": port["port"],
+            "lid": port.get("base_lid"),
             "state": port.get("state"), "physical_state": port.get("physical_state"),
             "active_gbps": active, "rate_name": None, "expected_gbps": expected, "expected_from": source,
             "psid": _psid(flint, port["ca"]), "peer": peer, "peer_psid": peer_psid, "verdict": "ok",
@@ -150,14 +151,16 @@ def port_findings(host: str, ibstat: dict[str, Any], portstates: dict[str, Any],
     return rows
 
 
-def switch_findings(fabric: dict[str, Any], flint: dict[str, Any], expected_by_peer: dict[str, Any],
+def switch_findings(fabric: dict[str, Any], flint: dict[str, Any], hca_rows: list[dict[str, Any]],
                     override: float | None = None) -> list[dict[str, Any]]:
     """One row per active switch port in the fabric view.
 
     A switch port is judged against ``override`` when set, else against the expected rate of the HCA port
-    at the other end (``expected_by_peer``: ``"<lid>/<port>"`` of an HCA port -> its expected Gb/s, from
-    :func:`port_findings` of every node), else unjudged. ``below`` rows carry the switch PSID's explanation.
+    at the other end (``hca_rows``: :func:`port_findings` of every node, matched by LID and port), else
+    unjudged. ``below`` rows carry the switch PSID's explanation.
     """
+    expected_by_peer = {f"{row.get('lid')}/{row.get('port')}": row.get("expected_gbps") for row in hca_rows or []
+                        if row.get("expected_gbps")}
     switches = {switch.get("lid"): switch for switch in (fabric or {}).get("switches") or []}
     rows = []
     for link in (fabric or {}).get("links") or []:
@@ -270,8 +273,8 @@ def burn_plan(devices: dict[str, dict[str, Any]], images: list[dict[str, Any]], 
 def reset_advice(kind: str, device: str) -> str:
     """What to do after a burn for the new image to run."""
     if kind == "switch":
-        return (f"{device}: unmanaged switch: power-cycle it (its firmware loads only at power-on), then wait for "
-                "its LID to come back (the firmware playbook waits when infiniband_fw_wait_for_switch is set)")
+        return (f"{device}: unmanaged switch: power-cycle it (its firmware loads only at power-on), wait for its "
+                "LID to come back in ibswitches, then run playbooks/fabric.yml for the new port rates")
     return (f"{device}: reboot the host (or run 'mlxfwreset -d {device} reset' where MFT is installed) for the new "
             "firmware to run; 'flint query' shows FW Version(Running) until then")
 
@@ -318,3 +321,64 @@ def opensm_hosts(choices: dict[str, dict[str, Any]], order: list[str], wanted: l
         return [host for host in runs if host in wanted]
     own = [host for host in runs if choices[host].get("own")]
     return own or runs[:1]
+
+
+def firmware_by_device(hca_results: list[dict[str, Any]], switch_results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The flint_info loop results of the report (HCAs looped over the stat of their sysfs ``device`` link,
+    switches over ibswitches entries) as ``{devices: flint name -> query, flint: CA name or lid-N -> query, errors: [messages]}``."""
+    devices: dict[str, Any] = {}
+    by_name: dict[str, Any] = {}
+    errors = []
+    for result in hca_results or []:
+        # The loop item is the stat of /sys/class/infiniband/<ca>/device: the CA name and its PCI link.
+        item = result.get("item") or {}
+        ca = item.get("item")
+        device = ((item.get("stat") or {}).get("lnk_source") or "").rstrip("/").rpartition("/")[2] or ca
+        if result.get("failed") or not result.get("firmware"):
+            errors.append(f"{ca} ({device}): {result.get('msg')}")
+            continue
+        devices[device] = by_name[ca] = result["firmware"]
+    for result in switch_results or []:
+        name = f"lid-{(result.get('item') or {}).get('lid')}"
+        if result.get("failed") or not result.get("firmware"):
+            errors.append(f"{name}: {result.get('msg')}")
+            continue
+        devices[name] = by_name[name] = result["firmware"]
+    return {"devices": devices, "flint": by_name, "errors": errors}
+
+
+def report_lines(devices: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    """The report as lines: each device's firmware and PSID (with the table's description), then each port."""
+    lines = []
+    for name in sorted(devices):
+        query = devices[name] or {}
+        row = lookup(query.get("psid"))
+        running = query.get("running_fw_version")
+        lines.append(f"{name}: FW {query.get('fw_version')}" + (f" (running {running})" if running else "")
+                     + f", PSID {query.get('psid')}" + (f" = {row['description']}" if row else " (not in the PSID table)")
+                     + (f", {query['security_attributes']}" if query.get("security_attributes") else ""))
+    for row in rows or []:
+        rate = f"{row.get('active_gbps')} Gb/s" + (f" ({row['rate_name']})" if row.get("rate_name") else "")
+        expected = f", expected {row['expected_gbps']:g}" if row.get("expected_gbps") else ""
+        text = f"{row.get('host') + ' ' if row.get('host') else ''}{row['device']}: {rate}{expected} - {row['verdict']}"
+        lines.append(text + (f": {row['explanation']}" if row.get("explanation") else ""))
+    return lines
+
+
+def checksum_mismatches(stat_results: list[dict[str, Any]]) -> list[str]:
+    """Of the controller's stat results (sha256) over infiniband_fw_images, the files whose sha256 is not the
+    one given, as ``"FILE (sha256 X, expected Y)"``."""
+    bad = []
+    for result in stat_results or []:
+        item, stat = result.get("item") or {}, result.get("stat") or {}
+        given = str(item.get("sha256") or "").strip().lower()
+        if stat.get("checksum") != given:
+            bad.append(f"{item.get('file')} (sha256 {stat.get('checksum')}, expected {given or 'none given'})")
+    return bad
+
+
+def images(query_results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """flint_info -i results over infiniband_fw_images -> burn_plan's ``{name, query, devices}``."""
+    return [{"name": str((result.get("item") or {}).get("file", "")).rpartition("/")[2],
+             "query": result.get("firmware") or {}, "devices": list((result.get("item") or {}).get("devices") or [])}
+            for result in query_results or []]

@@ -16,6 +16,15 @@ def find_tool(module, executable, package_hint=None):
     return path
 
 
+def first_tool(module, names):
+    """The first of ``names`` found on the PATH (flint from NVIDIA MFT before mstflint), else the last one,
+    so that run_tool's "not found" message names it."""
+    for name in names:
+        if module.get_bin_path(name, required=False):
+            return name
+    return names[-1]
+
+
 def run_tool(module, executable, args, package_hint=None):
     """Run ``executable args...`` with LC_ALL=C; returns (rc, stdout, stderr, argv)."""
     argv = [find_tool(module, executable, package_hint), *args]

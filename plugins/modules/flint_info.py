@@ -19,8 +19,13 @@ options:
     description:
       - Device for C(-d), for example C(/dev/mst/mt4099_pci_cr0), a PCI address C(41:00.0), C(mlx5_0) or
         an in-band switch C(lid-5).
-      - Required unless O(output) or O(src) is given.
+      - Required unless O(image), O(output) or O(src) is given.
     type: str
+  image:
+    description:
+      - A firmware image file on the managed host to query instead of a device (C(flint -i IMAGE query)): the
+        PSID and version it would burn, read from the image itself.
+    type: path
   full:
     description: Run C(query full) instead of C(query).
     type: bool
@@ -87,6 +92,7 @@ from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.flint imp
     parse_flint_query,
 )
 from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import (
+    first_tool,
     read_source,
     run_tool,
 )
@@ -96,13 +102,14 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "device": {"type": "str"},
+            "image": {"type": "path"},
             "full": {"type": "bool", "default": False},
             "output": {"type": "str"},
             "src": {"type": "path"},
             "executable": {"type": "str"},
         },
-        mutually_exclusive=[("output", "src")],
-        required_one_of=[("device", "output", "src")],
+        mutually_exclusive=[("output", "src"), ("device", "image")],
+        required_one_of=[("device", "image", "output", "src")],
         supports_check_mode=True,
     )
     p = module.params
@@ -110,8 +117,9 @@ def main():
     if text is None:
         executable = p["executable"]
         if executable is None:
-            executable = "flint" if module.get_bin_path("flint") else "mstflint"
-        args = ["-d", p["device"], "query"] + (["full"] if p["full"] else [])
+            executable = first_tool(module, ("flint", "mstflint"))
+        target = ["-d", p["device"]] if p["device"] else ["-i", p["image"]]
+        args = [*target, "query"] + (["full"] if p["full"] else [])
         _rc, out, err, _argv = run_tool(module, executable, args, "mstflint or NVIDIA MFT")
         text = out + ("\n" + err if err else "")
     try:

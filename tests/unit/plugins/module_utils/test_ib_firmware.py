@@ -66,18 +66,19 @@ def test_down_ports_and_ethernet_ports_are_not_judged():
 
 
 def test_switch_ports_are_judged_against_the_hca_at_the_other_end():
-    [row] = f.switch_findings(FABRIC, FLINT, {"7/1": 56.25})
+    hca_rows = f.port_findings("head", IBSTAT, PORTSTATE, FLINT, FABRIC)
+    [row] = f.switch_findings(FABRIC, FLINT, hca_rows)
     assert row["verdict"] == "below" and row["explanation"] == R3
     assert row["device"] == "switch lid 2 (SwitchX -  Mellanox Technologies) port 5"
-    [row] = f.switch_findings(FABRIC, FLINT, {})
+    [row] = f.switch_findings(FABRIC, FLINT, [])
     assert row["verdict"] == "unjudged"
-    [row] = f.switch_findings(FABRIC, FLINT, {}, override=40)
+    [row] = f.switch_findings(FABRIC, FLINT, [], override=40)
     assert row["verdict"] == "ok"
 
 
 def test_switch_findings_skip_ca_lines_and_inactive_ports():
     fabric = {"switches": [SWITCH], "links": [dict(LINK, lid=9), dict(LINK, state="Down")]}
-    assert f.switch_findings(fabric, FLINT, {"7/1": 56}) == []
+    assert f.switch_findings(fabric, FLINT, [{"lid": 7, "port": 1, "expected_gbps": 56}]) == []
 
 
 # Burns, on the real ConnectX-3 chain: flash 2.35.5100, image 2.42.5000, both MT_1170110023.
@@ -194,3 +195,28 @@ def test_one_opensm_per_fabric():
     assert f.opensm_hosts(dict(choices, node1={"run": True, "own": True}), ["node2", "node1"]) == ["node1"]
     assert f.opensm_hosts(choices, ["node1", "node2"], wanted=["node1", "node2"]) == ["node1", "node2"]
     assert f.opensm_hosts({}, ["node1"]) == []
+
+
+def test_firmware_by_device_and_report_lines():
+    link = "/sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0"
+    hca = {"item": {"item": "mlx4_0", "stat": {"lnk_source": link}}, "firmware": FLASH, "failed": False}
+    broken = {"item": {"item": "mlx5_0", "stat": {"exists": False}}, "failed": True,
+              "msg": "flint failed (cr_access)"}
+    switch = {"item": {"lid": 2}, "firmware": dict(FLASH, psid="EMC1260110026"), "failed": False}
+    read = f.firmware_by_device([hca, broken], [switch])
+    assert sorted(read["devices"]) == ["0000:01:00.0", "lid-2"]
+    assert sorted(read["flint"]) == ["lid-2", "mlx4_0"]
+    assert read["errors"] == ["mlx5_0 (mlx5_0): flint failed (cr_access)"]
+    rows = f.port_findings("head", IBSTAT, PORTSTATE, read["flint"], FABRIC)
+    lines = f.report_lines(read["devices"], rows)
+    assert lines[0] == "0000:01:00.0: FW 2.35.5100, PSID MT_1170110023 (not in the PSID table)"
+    assert lines[1] == "lid-2: FW 2.35.5100, PSID EMC1260110026 = SX6005T, EMC-branded FDR10 image"
+    assert lines[2].startswith("head mlx4_0 port 1: 40 Gb/s (FDR10), expected 56.25 - below: " + R3)
+
+
+def test_checksums_and_images_from_loop_results():
+    good = {"item": {"file": "/x/a.bin", "sha256": "AB12"}, "stat": {"checksum": "ab12"}}
+    bad = {"item": {"file": "/x/b.bin", "sha256": "ab12"}, "stat": {"checksum": "ff00"}}
+    assert f.checksum_mismatches([good, bad]) == ["/x/b.bin (sha256 ff00, expected ab12)"]
+    [image] = f.images([{"item": {"file": "/x/a.bin", "devices": ["lid-2"]}, "firmware": IMAGE}])
+    assert (image["name"], image["devices"], image["query"]["psid"]) == ("a.bin", ["lid-2"], "MT_1170110023")
