@@ -23,7 +23,7 @@ options:
     type: str
   image:
     description:
-      - A firmware image file on the managed host to query instead of a device (C(flint -i IMAGE query)): the
+      - A firmware image file on the managed host to query instead of a device (C(flint -i IMAGE query)) - the
         PSID and version it would burn, read from the image itself.
     type: path
   full:

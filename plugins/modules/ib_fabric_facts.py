@@ -7,7 +7,7 @@ module: ib_fabric_facts
 short_description: Read an InfiniBand fabric in-band - local port speeds, switches, links, the subnet manager
 version_added: 0.3.0
 description:
-  - C(ibportstate -C CA -P PORT -D 0 PORT) for each of O(ports) (the local port over the direct route 0: enabled,
+  - C(ibportstate -C CA -P PORT -D 0 PORT) for each of O(ports) (the local port over the direct route 0 - enabled,
     supported and active speeds and widths, FDR10 from the Mellanox extended port info);
     with O(fabric), C(ibswitches) and C(iblinkinfo) (every switch and every cabled port, switch side included);
     with O(sminfo), C(sminfo) (which subnet manager answers, if any). Sets C(ansible_facts['ib_fabric']).
@@ -89,8 +89,8 @@ def main():
         if not item.get("ca") or not item.get("port"):
             module.fail_json(msg=f"ports: each entry needs ca and port, got {item!r}")
         args = ["-C", str(item["ca"]), "-P", str(item["port"]), "-D", "0", str(item["port"])]
-        facts["portstates"][f"{item['ca']}/{item['port']}"] = _read(module, "ibportstate", args,
-                                                                   ibdiag.parse_ibportstate)
+        key = f"{item['ca']}/{item['port']}"
+        facts["portstates"][key] = _read(module, "ibportstate", args, ibdiag.parse_ibportstate)
     if p["fabric"]:
         facts["switches"] = _read(module, "ibswitches", via, ibdiag.parse_ibswitches)
         links = _read(module, "iblinkinfo", via, ibdiag.parse_iblinkinfo)

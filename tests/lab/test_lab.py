@@ -4,6 +4,7 @@ nodes (names, BatchMode SSH, password logins off)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -560,3 +561,142 @@ def test_lab_names_its_containers(inventory):
     argv = ["podman", "ps", "--filter", f"label=gpuforge-lab={PREFIX}", "--format", "{{.Names}}"]
     names = subprocess.run(argv, capture_output=True, text=True, check=False).stdout.split()
     assert sorted(names) == [f"{PREFIX}-{n}" for n in NODE_NAMES]
+
+
+# InfiniBand firmware against FAKE tools (lab/fake_ib.yml: flint/mstflint keeping each device's flash, and
+# ibstat/ibswitches/iblinkinfo/ibportstate/sminfo printing recorded outputs, with a STAND-IN
+# /sys/class/infiniband): node0 and node1 are R3 nodes (ConnectX-3 behind the SX6005T whose EMC PSID holds
+# the fabric at FDR10; no SM answers node0, one answers node1), node2 has a secure-firmware HCA. Removed
+# again at the end: the other tests see nodes without RDMA devices.
+FAKE_IB = {"node0": ("r3-fdr10", "absent"), "node1": ("r3-fdr10", "present"),
+           "node2": ("secure-fw", "present")}
+FAKE_IMAGES = REPO / "lab" / "fake_ib" / "images"
+R3_FDR10 = "SX6005T FDR10 image EMC1260110026; FDR image MT_1260110021"
+
+
+def fake_ib(inventory: Path, fact_cache: Path, state: str = "present") -> None:
+    scenario = json.dumps({node: value[0] for node, value in FAKE_IB.items()})
+    sminfo = json.dumps({node: value[1] for node, value in FAKE_IB.items()})
+    run = labctl.run_playbook(str(REPO / "lab" / "fake_ib.yml"), inventory, fact_cache=fact_cache, extravars={
+        "lab_fake_ib": "{{ " + scenario + "[inventory_hostname] }}",
+        "lab_fake_ib_sminfo": "{{ " + sminfo + "[inventory_hostname] }}",
+        "lab_fake_ib_state": state})
+    assert run.rc == 0, failure_text(run)
+
+
+def flint_log(node: str) -> list:
+    """(time ns, node, tool, argv) per call of a FAKE tool on the node, in order."""
+    text = node_exec(node, "cat", "/var/log/gpuforge-fake-ib.log", check=False).stdout
+    return [(int(ns), host, tool, json.loads(argv)) for ns, host, tool, argv in
+            (line.split(" ", 3) for line in text.splitlines() if line.strip())]
+
+
+def flash_state(node: str) -> str:
+    return node_exec(node, "sh", "-c", "cat /var/lib/gpuforge-fake-ib/*.json", check=False).stdout
+
+
+def images(*names: str, devices: dict | None = None) -> list:
+    out = []
+    for name in names:
+        path = FAKE_IMAGES / name
+        out.append({"file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                    "devices": (devices or {}).get(name, [])})
+    return out
+
+
+def test_infiniband_firmware_report_opensm_and_burn(inventory, fact_cache, tmp_path):
+    if NODES < 3:
+        pytest.skip("needs 3 nodes")
+    fake_ib(inventory, fact_cache)
+    try:
+        _firmware_checks(inventory, fact_cache, tmp_path)
+    finally:
+        fake_ib(inventory, fact_cache, "absent")
+    for node in NODE_NAMES:
+        assert node_exec(node, "ls", "/sys/class/infiniband", check=False).stdout.strip() == ""
+
+
+def _firmware_checks(inventory: Path, fact_cache: Path, tmp_path: Path) -> None:
+    flash = {node: flash_state(node) for node in FAKE_IB}
+    # The read-only report (fabric.yml): node0 reads the fabric; its port runs FDR10 against the FDR it
+    # supports, and the switch's PSID is named; OpenSM on node0 only (no SM answers there).
+    run = labctl.run_playbook("fabric.yml", inventory, fact_cache=fact_cache)
+    assert run.rc == 0, failure_text(run)
+    shown = "\n".join(str(msg) for _host, msg in run.shown)
+    assert f"node0 mlx4_0 port 1: 40 Gb/s (FDR10), expected 56.25 - below: {R3_FDR10}" in shown, shown
+    assert f"lid 2 (SwitchX -  Mellanox Technologies) port 5: 40.0 Gb/s (FDR10), expected 56.25 - below: " \
+           f"{R3_FDR10}" in shown, shown
+    assert "lid-2: FW 9.3.6000, PSID EMC1260110026 = SX6005T, EMC-branded FDR10 image" in shown, shown
+    assert {node: flash_state(node) for node in FAKE_IB} == flash
+    for node in FAKE_IB:
+        assert all(c[2] != "flint" or c[3][-1] in ("query", "full") for c in flint_log(node)), flint_log(node)
+    enabled = {node: node_exec(node, "systemctl", "is-enabled", "opensm.service", check=False).stdout.strip()
+               for node in FAKE_IB}
+    # Enabled, not started: a container has no umad interface (said in the run, and checked by the unit).
+    assert enabled["node0"] == "enabled" and enabled["node1"] in ("", "disabled", "not-found"), enabled
+    assert 'PORTS="0x0002c90300ea9941"' in node_exec("node0", "cat", "/etc/default/opensm").stdout
+    assert "sm_priority 14" in node_exec("node0", "cat", "/etc/opensm/opensm.conf").stdout
+    again = labctl.run_playbook("fabric.yml", inventory, fact_cache=fact_cache)
+    assert again.rc == 0 and again.changed == 0, changed_tasks(again)
+
+    backups = tmp_path / "backups"
+    base = {"infiniband_fw_backup_dir": str(backups)}
+    # Refused before anything: no explicit flag; a PSID change without the flag; a PSID change on the secure
+    # HCA of node2 (even with the flag, and though node0 and node1 would take it).
+    refusals = [
+        ({"infiniband_fw_images": images("cx3-2.42.5000.img")}, "needs infiniband_fw_burn=true"),
+        ({"infiniband_fw_burn": True, "infiniband_fw_images": images(
+            "cx3-2.42.5000.img", "sx6005-fdr-MT_1260110021.img",
+            devices={"sx6005-fdr-MT_1260110021.img": ["lid-2"]})},
+         "lid-2: PSID mismatch: the flash holds EMC1260110026 (SX6005T, EMC-branded FDR10 image), the image "
+         "sx6005-fdr-MT_1260110021.img MT_1260110021"),
+        ({"infiniband_fw_burn": True, "infiniband_fw_allow_psid_change": True, "infiniband_fw_images": images(
+            "other-psid.img", devices={"other-psid.img": ["0000:01:00.0", "0000:03:00.0"]})},
+         "0000:03:00.0: secure firmware"),
+    ]
+    for extravars, message in refusals:
+        before = {node: (flash_state(node), len(flint_log(node))) for node in FAKE_IB}
+        run = labctl.run_playbook("firmware.yml", inventory, fact_cache=fact_cache,
+                                  extravars={**base, **extravars})
+        assert run.rc != 0 and message in failure_text(run), failure_text(run)
+        for node in FAKE_IB:
+            assert flash_state(node) == before[node][0], f"{node}: flash changed after a refusal"
+            assert not [c for c in flint_log(node)[before[node][1]:] if set(c[3]) & {"ri", "burn", "b"}], node
+        assert not backups.exists()
+
+    # The burn: the ConnectX-3 image to every HCA with its PSID, the FDR image to the switch (a PSID change).
+    burn = {**base, "infiniband_fw_burn": True, "infiniband_fw_allow_psid_change": True,
+            "infiniband_fw_images": images("cx3-2.42.5000.img", "sx6005-fdr-MT_1260110021.img",
+                                           devices={"sx6005-fdr-MT_1260110021.img": ["lid-2"]})}
+    start = {node: len(flint_log(node)) for node in FAKE_IB}
+    run = labctl.run_playbook("firmware.yml", inventory, fact_cache=fact_cache, extravars=burn)
+    assert run.rc == 0, failure_text(run)
+    calls = {node: [c for c in flint_log(node)[start[node]:] if c[2] in ("flint", "mstflint")]
+             for node in FAKE_IB}
+    burned = {node: [c[3][1] for c in calls[node] if c[3][-1] == "burn"] for node in FAKE_IB}
+    assert burned == {"node0": ["0000:01:00.0", "lid-2"], "node1": ["0000:01:00.0"], "node2": []}, burned
+    for node in ("node0", "node1"):
+        for device in burned[node]:
+            steps = [c[3] for c in calls[node] if c[3][:2] == ["-d", device]]
+            # query (report) ... query full -> ri -> query (burn's check) -> burn -> query (verify)
+            tail = [s[2:] if s[2] != "-i" else s[4:] for s in steps][-5:]
+            assert tail[0] == ["query", "full"] and tail[1][0] == "ri", steps
+            assert tail[3][-2:] == ["-y", "burn"], steps
+            assert tail[2] == tail[4] == ["query"], steps
+            backup = backups / node / Path(tail[1][1]).name.removesuffix(".partial")
+            copy = hashlib.sha256(backup.read_bytes()).hexdigest()
+            on_node = node_exec(node, "sha256sum", tail[1][1].removesuffix(".partial")).stdout.split()[0]
+            assert copy == on_node and (backup.parent / (backup.name + ".query.txt")).is_file()
+    # One node at a time: every backup or burn of node0 before the first of node1.
+    node0_last = max(c[0] for c in calls["node0"] if set(c[3]) & {"ri", "burn"})
+    node1_first = min(c[0] for c in calls["node1"] if set(c[3]) & {"ri", "burn"})
+    assert node0_last < node1_first
+    shown = "\n".join(str(msg) for _host, msg in run.shown)
+    assert "lid-2: unmanaged switch: power-cycle it" in shown
+    assert "PSID EMC1260110026 -> MT_1260110021" in shown
+    assert "0000:01:00.0: reboot the host" in shown, shown
+    # The flash now holds the images (the old version runs until the reset); a second run burns nothing.
+    query = node_exec("node0", "flint", "-d", "lid-2", "query").stdout
+    assert re.search(r"^PSID:\s+MT_1260110021$", query, re.M), query
+    again = labctl.run_playbook("firmware.yml", inventory, fact_cache=fact_cache, extravars=burn)
+    assert again.rc == 0 and again.changed == 0, changed_tasks(again)
