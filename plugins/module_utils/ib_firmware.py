@@ -91,6 +91,17 @@ def _psid(flint: dict[str, Any], key: str) -> str | None:
     return query.get("psid") if isinstance(query, dict) else None
 
 
+def _pending(flint: dict[str, Any], key: str, name: str) -> str:
+    """A note when the device runs another version than its flash holds (burned, not yet reset): the PSID read
+    is the flash's, not the running image's."""
+    query = (flint or {}).get(key)
+    running = query.get("running_fw_version") if isinstance(query, dict) else None
+    if running and running != query.get("fw_version"):
+        return (f" {name} runs {running} while its flash holds {query.get('fw_version')} (PSID "
+                f"{query.get('psid')}): the burned image runs after a reset or power cycle.")
+    return ""
+
+
 def _explanations(own_psid: str | None, peer_psid: str | None, peer: str | None, active: float,
                   expected: float, note: str | None) -> str:
     """Why a port runs below its rate: the image that holds the link down (this HCA's or, as on R3, the
@@ -146,7 +157,9 @@ def port_findings(host: str, ibstat: dict[str, Any], portstates: dict[str, Any],
                 row["explanation"] = source
             elif _below(float(active), expected):
                 row["verdict"] = "below"
-                row["explanation"] = _explanations(row["psid"], peer_psid, peer, float(active), expected, note)
+                row["explanation"] = _explanations(row["psid"], peer_psid, peer, float(active), expected, note) \
+                    + _pending(flint, port["ca"], port["ca"]) \
+                    + (_pending(flint, f"lid-{link.get('lid')}", f"switch lid {link.get('lid')}") if link else "")
         rows.append(row)
     return rows
 
@@ -186,7 +199,8 @@ def switch_findings(fabric: dict[str, Any], flint: dict[str, Any], hca_rows: lis
             row["explanation"] = "no expected rate for this port (its peer is not a node of this play)"
         elif _below(float(active), float(expected)):
             row["verdict"] = "below"
-            row["explanation"] = explain_rate(psid, float(active), float(expected), note)
+            row["explanation"] = (explain_rate(psid, float(active), float(expected), note) or "") \
+                + _pending(flint, f"lid-{lid}", f"switch lid {lid}")
         rows.append(row)
     return rows
 

@@ -220,3 +220,15 @@ def test_checksums_and_images_from_loop_results():
     assert f.checksum_mismatches([good, bad]) == ["/x/b.bin (sha256 ff00, expected ab12)"]
     [image] = f.images([{"item": {"file": "/x/a.bin", "devices": ["lid-2"]}, "firmware": IMAGE}])
     assert (image["name"], image["devices"], image["query"]["psid"]) == ("a.bin", ["lid-2"], "MT_1170110023")
+
+
+def test_a_burned_switch_waiting_for_its_power_cycle_is_said():
+    flint = {"mlx4_0": {"psid": "MT_1090120019"},
+             "lid-2": {"psid": "MT_1260110021", "fw_version": "9.3.8000", "running_fw_version": "9.3.6000"}}
+    [row] = f.port_findings("head", IBSTAT, PORTSTATE, flint, FABRIC)
+    assert row["explanation"].endswith(
+        " switch lid 2 runs 9.3.6000 while its flash holds 9.3.8000 (PSID MT_1260110021): the burned image "
+        "runs after a reset or power cycle.")
+    hca_rows = f.port_findings("head", IBSTAT, PORTSTATE, flint, FABRIC)
+    [switch_row] = f.switch_findings(FABRIC, flint, hca_rows)
+    assert "switch lid 2 runs 9.3.6000" in switch_row["explanation"]
