@@ -32,6 +32,19 @@ def run_tool(module, executable, args, package_hint=None):
     return rc, out, err, argv
 
 
+def run_parsed(module, executable, args, parse, package_hint=None, failure="nothing was changed"):
+    """Run the tool and parse stdout + stderr with ``parse``; a ParseError (the parsers' errors, flint's
+    included) fails the module naming the command, its rc, the parser's message and ``failure``."""
+    from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.common import ParseError
+
+    rc, out, err, argv = run_tool(module, executable, args, package_hint)
+    try:
+        return parse(out + ("\n" + err if err else ""))
+    except ParseError as exc:
+        module.fail_json(msg=f"{' '.join(argv)} (rc={rc}): {exc}; {failure}", cmd=argv, rc=rc,
+                         reason=getattr(exc, "reason", "parse_error"))
+
+
 def read_source(module, output, src):
     """Text given as ``output`` or read from the ``src`` path on the managed host; None when neither."""
     if output is not None:

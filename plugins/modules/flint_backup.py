@@ -84,7 +84,7 @@ def main():
     try:
         info = parse_flint_query(out + ("\n" + err if err else ""))
     except ParseError as exc:
-        module.fail_json(msg=f"{p['device']}: 'query full' failed, nothing was saved: {exc}", cmd=argv, rc=rc)
+        module.fail_json(msg=f"{' '.join(argv)} (rc={rc}): {exc}; nothing was saved", cmd=argv, rc=rc)
     if module.check_mode:
         module.exit_json(changed=True, firmware=info)
     query_path = p["dest"] + ".query.txt"

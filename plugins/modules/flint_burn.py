@@ -88,19 +88,14 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.cluster.plugins.module_utils.ib_firmware import burn_decision
-from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.common import ParseError
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.flint import parse_flint_query
-from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import first_tool, run_tool
+from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import first_tool, run_parsed, run_tool
 
 _HINT = "mstflint or NVIDIA MFT"
 
 
-def _query(module, tool, target, what):
-    rc, out, err, argv = run_tool(module, tool, [*target, "query"], _HINT)
-    try:
-        return parse_flint_query(out + ("\n" + err if err else ""))
-    except ParseError as exc:
-        module.fail_json(msg=f"{what}: query failed, nothing was burned: {exc}", cmd=argv, rc=rc)
+def _query(module, tool, target):
+    return run_parsed(module, tool, [*target, "query"], parse_flint_query, _HINT, "nothing was burned")
 
 
 def main():
@@ -118,8 +113,8 @@ def main():
     )
     p = module.params
     tool = p["executable"] or first_tool(module, ("flint", "mstflint"))
-    before = _query(module, tool, ["-d", p["device"]], p["device"])
-    image = _query(module, tool, ["-i", p["image"]], p["image"])
+    before = _query(module, tool, ["-d", p["device"]])
+    image = _query(module, tool, ["-i", p["image"]])
     decision = burn_decision(p["device"], before, image, os.path.basename(p["image"]),
                              p["allow_psid_change"], p["allow_downgrade"])
     if decision["action"] == "refuse":
@@ -138,7 +133,7 @@ def main():
     if rc != 0:
         module.fail_json(msg=f"{p['device']}: burn failed (rc={rc}); the backup is {p['backup']}: "
                              f"{(err or out).strip()[-600:]}", decision=decision, cmd=cmd, rc=rc)
-    after = _query(module, tool, ["-d", p["device"]], p["device"] + " after the burn")
+    after = _query(module, tool, ["-d", p["device"]])
     if (after.get("psid"), after.get("fw_version")) != (image.get("psid"), image.get("fw_version")):
         module.fail_json(msg=(f"{p['device']}: after the burn the flash shows PSID {after.get('psid')} FW "
                               f"{after.get('fw_version')}, not the image's {image.get('psid')} {image.get('fw_version')}; "

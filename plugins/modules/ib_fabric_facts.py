@@ -59,16 +59,11 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers import ibdiag
-from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.common import ParseError
-from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import run_tool
+from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import run_parsed
 
 
 def _read(module, tool, args, parse):
-    rc, out, err, argv = run_tool(module, tool, args, "infiniband-diags")
-    try:
-        return parse(out + ("\n" + err if err else ""))
-    except ParseError as exc:
-        module.fail_json(msg=f"{' '.join(argv)} (rc={rc}): {exc}", cmd=argv, rc=rc)
+    return run_parsed(module, tool, args, parse, "infiniband-diags", "the fabric was not read")
 
 
 def main():
