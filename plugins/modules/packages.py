@@ -48,6 +48,27 @@ options:
   allow_downgrade:
     description: Passed to M(ansible.builtin.apt) when something is installed.
     type: bool
+  lock_timeout:
+    description:
+      - Seconds apt waits for the dpkg lock (unattended-upgrades and cloud-init hold it at boot on fresh VMs);
+        M(ansible.builtin.apt)'s own default is 60.
+    type: int
+    default: 600
+  retries:
+    description:
+      - Further attempts when apt failed because a repository could not be reached for now (name resolution,
+        connection, timeout, 5xx); a 404, a bad signature or a broken package is not retried. After the last
+        attempt the message names the repositories that stayed unreachable.
+    type: int
+    default: 3
+  retry_delay:
+    description: Seconds before the first retry, doubled before each next one.
+    type: int
+    default: 10
+  cloud_init_timeout:
+    description: Where cloud-init is installed, C(cloud-init status --wait) runs first, for at most this long.
+    type: int
+    default: 900
 attributes:
   action:
     description: Runs as an action plugin.
@@ -76,6 +97,16 @@ missing:
   type: list
   elements: str
   sample: ["openmpi-bin"]
+attempts:
+  description: How many times apt ran (more than 1 after a repository could not be reached).
+  returned: when something had to be installed
+  type: int
+  sample: 1
+cloud_init:
+  description: What C(cloud-init status --wait) said, where cloud-init is installed.
+  returned: when something had to be installed on a node with cloud-init
+  type: str
+  sample: "status: done"
 installed:
   description: Installed package name to version, when nothing had to be installed.
   returned: when nothing was missing

@@ -236,6 +236,34 @@ def test_check_mode_changes_nothing(inventory, fact_cache):
     assert run.changed == 0
 
 
+def test_a_held_dpkg_lock_is_waited_for(inventory, fact_cache):
+    # A fresh rental VM runs unattended-upgrades at boot: node1's dpkg locks are held for 90 s (POSIX locks,
+    # as apt takes them; ansible.builtin.apt gives up after 60 s by default) while site.yml has a package to
+    # install there (perftest, removed first). The run waits for the lock and succeeds; nothing else changes.
+    before = node_state("node1")
+    node_exec("node1", "apt-get", "remove", "-y", "-q", "perftest")
+    hold = ("import fcntl, time\n"
+            "locks = [open(p, 'w') for p in ('/var/lib/dpkg/lock-frontend', '/var/lib/dpkg/lock')]\n"
+            "[fcntl.lockf(f, fcntl.LOCK_EX) for f in locks]\nprint('held', flush=True)\ntime.sleep(90)")
+    holder = subprocess.Popen(["podman", "exec", f"{PREFIX}-node1", "python3", "-c", hold],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache)
+    finally:
+        node_exec("node1", "pkill", "-f", "fcntl.lockf", check=False)
+        holder.kill()
+        holder.wait()
+    assert run.rc == 0, failure_text(run)
+    [(waited, task, host, status)] = [t for t in run.tasks if t[3] == "changed"]
+    assert (host, status) == ("node1", "changed") and "Install" in task, run.tasks
+    assert waited > 60, waited  # longer than apt's own lock timeout
+    installed = node_exec("node1", "dpkg-query", "-W", "-f", "${Status}", "perftest").stdout
+    assert installed == "install ok installed"
+    assert node_state("node1") == before
+    print(f"\nsite.yml waited {waited:.0f}s for node1's dpkg lock")
+
+
 @pytest.mark.skipif(os.environ.get("GPUFORGE_NEWEST_CORE", "1") == "0", reason="GPUFORGE_NEWEST_CORE=0")
 def test_rerun_on_the_newest_ansible_core_changes_nothing(inventory, fact_cache):
     """meta/runtime.yml promises ansible-core >= 2.19: the newest on PyPI (in tests/newest_core's controller

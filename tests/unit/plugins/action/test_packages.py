@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from unittest.mock import MagicMock
 
 import pytest
 from ansible.errors import AnsibleActionFail
 from ansible_collections.gpuforge.cluster.plugins.action import packages
+from ansible_collections.gpuforge.cluster.plugins.module_utils import apt_faults
 
 INSTALLED = {"openmpi-bin": "4.1.4-3+b1", "libnccl2": "2.28.3-1+cuda13.0", "munge": "0.5.15-2"}
 
@@ -34,7 +37,11 @@ def action(args, answers):
 
     def execute(module_name, module_args, task_vars=None, **kw):
         calls.append((module_name, module_args))
-        return dict(answers[module_name])
+        no_cloud_init = {"stat": {"exists": False}} if module_name == "ansible.builtin.stat" else None
+        answer = answers.get(module_name, no_cloud_init)
+        if isinstance(answer, list):  # one answer per call, in order
+            return dict(answer.pop(0))
+        return dict(answer)
     mod._execute_module = execute
     return mod, calls
 
@@ -54,9 +61,11 @@ def test_a_missing_package_runs_apt_with_the_whole_list_and_options():
                         {"gpuforge.cluster.dpkg_versions": {"packages": INSTALLED, "held": []},
                          "ansible.builtin.apt": {"changed": True, "stdout": "Setting up slurmd"}})
     result = mod.run(task_vars={})
-    assert calls[1] == ("ansible.builtin.apt", {"name": ["munge", "slurmd"], "state": "present",
-                                                "install_recommends": False, "cache_valid_time": 3600})
-    assert result["changed"] is True and result["missing"] == ["slurmd"]
+    assert calls[1] == ("ansible.builtin.stat", {"path": "/usr/bin/cloud-init", "get_checksum": False})
+    assert calls[2] == ("ansible.builtin.apt", {"name": ["munge", "slurmd"], "state": "present",
+                                                "install_recommends": False, "cache_valid_time": 3600,
+                                                "lock_timeout": 600})
+    assert result["changed"] is True and result["missing"] == ["slurmd"] and result["attempts"] == 1
 
 
 def test_a_failed_query_fails_and_apt_does_not_run():
@@ -71,9 +80,70 @@ def test_a_failed_query_fails_and_apt_does_not_run():
     ({"name": ["munge"], "state": "absent"}, "state must be present"),
     ({"name": ["munge"], "purge": True}, "Invalid options for .*: purge"),
     ({"name": [""]}, "name must be a package name"),
+    ({"name": ["munge"], "retries": -1}, "retries must be a whole number of tries, got -1"),
+    ({"name": ["munge"], "lock_timeout": "ten"}, "lock_timeout must be a whole number of seconds"),
 ])
 def test_bad_arguments_fail_before_anything_runs(args, message):
     mod, calls = action(args, {})
     with pytest.raises(AnsibleActionFail, match=message):
         mod.run(task_vars={})
     assert calls == []
+
+
+FIX = Path(__file__).parents[1] / "module_utils" / "fixtures" / "apt"
+UNREACHABLE = json.loads((FIX / "install-temporary-failure-resolving.json").read_text())
+UNREACHABLE["failed"] = True
+
+
+def test_cloud_init_is_waited_for_before_apt(monkeypatch):
+    mod, calls = action({"name": ["slurmd"], "cloud_init_timeout": 60},
+                        {"gpuforge.cluster.dpkg_versions": {"packages": INSTALLED, "held": []},
+                         "ansible.builtin.stat": {"stat": {"exists": True}},
+                         "ansible.builtin.command": {"rc": 0, "stdout": "\nstatus: done"},
+                         "ansible.builtin.apt": {"changed": True}})
+    result = mod.run(task_vars={})
+    assert [c[0] for c in calls] == ["gpuforge.cluster.dpkg_versions", "ansible.builtin.stat",
+                                     "ansible.builtin.command", "ansible.builtin.apt"]
+    assert calls[2][1] == {"argv": ["timeout", "60", "cloud-init", "status", "--wait"]}
+    assert result["cloud_init"] == "status: done"
+
+
+def test_an_unreachable_repository_is_retried_with_backoff_then_named(monkeypatch):
+    sleeps = []
+    monkeypatch.setattr(packages.time, "sleep", sleeps.append)
+    mod, calls = action({"name": ["slurmd"], "retries": 2, "retry_delay": 5},
+                        {"gpuforge.cluster.dpkg_versions": {"packages": INSTALLED, "held": []},
+                         "ansible.builtin.apt": [UNREACHABLE] * 3})
+    result = mod.run(task_vars={})
+    assert sleeps == [5, 10] and [c[0] for c in calls].count("ansible.builtin.apt") == 3
+    assert result["failed"] is True and result["attempts"] == 3
+    assert result["msg"].startswith(
+        "repository unreachable after 3 attempts: http://mirrors.linode.com/ubuntu "
+        "(Temporary failure resolving 'mirrors.linode.com'). apt said: E: Failed to fetch")
+
+
+def test_a_repository_that_comes_back_is_fine(monkeypatch):
+    monkeypatch.setattr(packages.time, "sleep", lambda s: None)
+    mod, _calls = action({"name": ["slurmd"]},
+                         {"gpuforge.cluster.dpkg_versions": {"packages": INSTALLED, "held": []},
+                          "ansible.builtin.apt": [UNREACHABLE, {"changed": True}]})
+    result = mod.run(task_vars={})
+    assert result.get("failed") is not True and result["attempts"] == 2
+
+
+def test_a_missing_file_is_not_retried(monkeypatch):
+    monkeypatch.setattr(packages.time, "sleep", lambda s: pytest.fail("no retry for a 404"))
+    gone = {"failed": True, "msg": "E: Failed to fetch http://deb.debian.org/debian/pool/main/s/slurm/x.deb  "
+                                   "404  Not Found [IP: 151.101.2.132 80]"}
+    mod, _calls = action({"name": ["slurmd"]},
+                         {"gpuforge.cluster.dpkg_versions": {"packages": INSTALLED, "held": []},
+                          "ansible.builtin.apt": gone})
+    result = mod.run(task_vars={})
+    assert result["attempts"] == 1 and "repository unreachable: http://deb.debian.org/debian" in result["msg"]
+
+
+def test_apt_faults_reads_an_update_failure():
+    text = (FIX / "update-could-not-resolve.txt").read_text()
+    info = apt_faults.classify({"msg": "Failed to update apt cache: " + text})
+    assert info == {"transient": True, "repositories": ["https://acme.com/mirror-Debian/debs"],
+                    "reasons": ["Could not resolve 'acme.com'"]}
