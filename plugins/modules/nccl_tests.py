@@ -315,8 +315,13 @@ def main():
         if hostfile and not p["hostfile"]:
             os.unlink(hostfile)
         if rc != 0:
+            why = ""
+            try:
+                parse_nccl_tests(text)
+            except ParseError as exc:  # name the line where the run broke (Test NCCL failure, Cuda failure...)
+                why = f": {exc}"
             module.fail_json(
-                msg=f"{os.path.basename(binary)} failed (rc={rc}{', timed out' if rc in (124, 137) else ''})",
+                msg=f"{os.path.basename(binary)} failed (rc={rc}{', timed out' if rc in (124, 137) else ''}){why}",
                 stdout=out[-4000:],
                 stderr=err[-4000:],
                 checks=[],

@@ -164,7 +164,7 @@ _REMOTE_NA = re.compile(r'^\s*"Port not available"\s*$')
 
 def _ext(value: str | None) -> int | None:
     value = (value or "").strip()
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def _link_port(match: re.Match, number: int, raw: str) -> dict[str, Any]:
@@ -334,7 +334,7 @@ def _port_view(block: dict[str, Any]) -> dict[str, Any]:
     address = block["address"]
     lid_field = fields.get("Lid", "").strip()
     address_lid = _ADDR_LID.match(address)
-    if lid_field.isdigit():
+    if lid_field.isascii() and lid_field.isdigit():
         lid: int | None = int(lid_field)
     elif address_lid and "DR path" not in address:
         lid = int(address_lid.group(1))
@@ -371,7 +371,7 @@ def _port_view(block: dict[str, Any]) -> dict[str, Any]:
     view: dict[str, Any] = {
         "lid": lid, "port": block["port"], "address": address,
         "link_state": link_state, "phys_state": fields.get("PhysLinkState"),
-        "sm_lid": int(fields["SMLid"]) if fields.get("SMLid", "").strip().isdigit() else None,
+        "sm_lid": int(fields["SMLid"]) if fields.get("SMLid", "").strip().isascii() and fields.get("SMLid", "").strip().isdigit() else None,
         "width": width, "speed": speed, "speed_ext": speed_ext,
         "mlnx_ext": mlnx, "fdr10": fdr10,
         "fdr10_enabled": bool(mlnx and (mlnx["link_speed_enabled"] or 0) & _MLNX_FDR10),

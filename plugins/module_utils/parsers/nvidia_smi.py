@@ -174,47 +174,77 @@ _NUMERIC_PREFIXES = ("index", "count", "temperature.", "utilization.", "memory."
                      "encoder.stats.", "minor_number")
 _UNIT = re.compile(r"^(.*?)\s*\[([^\]]*)\]\s*$")
 _NUMBER = re.compile(r"^[-+]?\d+(?:\.\d+)?(?:\s*[A-Za-z%/]+)?$")
+# Without a header the unit suffix is unknown: a value with one of nvidia-smi's units is a number.
+_WITH_UNIT = re.compile(r"^[-+]?\d+(?:\.\d+)?\s+(?:MiB|KiB|GiB|W|MHz|%|us|ms|C|mV)$")
 
 
-def _csv_value(name: str, numeric: bool, value: str) -> Any:
+def _csv_value(name: str, numeric: bool, value: str, header: bool = True) -> Any:
     value = value.strip()
     if is_na(value) or value.startswith("[Requested functionality"):
         return None
-    if numeric and _NUMBER.match(value):
+    if (numeric or (not header and _WITH_UNIT.match(value))) and _NUMBER.match(value):
         number = re.match(r"^[-+]?\d+(?:\.\d+)?", value).group(0)
         return float(number) if "." in number else int(number)
     return value
 
 
-def parse_query_csv(text: str) -> list[dict[str, Any]]:
-    """Parse ``nvidia-smi --query-gpu=... --format=csv[,nounits]`` (with its header line)."""
-    text = check_text(text)
-    if not text.strip():
-        raise ParseError("empty nvidia-smi CSV output")
-    lines = text.split("\n")
-    number, header_line = first_content_line(text)
-    columns = [c.strip() for c in next(csv.reader([header_line], skipinitialspace=True))]
-    if len(columns) < 1 or not all(re.match(r"^[a-z_][a-z0-9_.]*(\s*\[[^\]]*\])?$", c) for c in columns):
-        detect_error(text)
-        raise ParseError("not nvidia-smi CSV output (no header line)", number, header_line)
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(\s*\[[^\]]*\])?$")
+
+
+def _csv_fields(line: str, number: int) -> list[str]:
+    try:
+        return next(csv.reader([line], skipinitialspace=True))
+    except (csv.Error, StopIteration) as exc:  # e.g. a stray carriage return inside a field
+        raise ParseError(f"not CSV: {exc}", number, line) from exc
+
+
+def _csv_keys(columns: list[str]) -> list[tuple[str, bool]]:
     keys = []
     for column in columns:
         match = _UNIT.match(column)
         name = match.group(1) if match else column
         keys.append((name, bool(match) or name.startswith(_NUMERIC_PREFIXES)))
+    return keys
+
+
+def parse_query_csv(text: str, fields: list[str] | None = None) -> list[dict[str, Any]]:
+    """Parse ``nvidia-smi --query-gpu=... --format=csv[,noheader][,nounits]``.
+
+    Any field list nvidia-smi accepts (camelCase vGPU/fabric fields, MIG fields, 200+ columns), with or
+    without unit suffixes in the header. Without a header line (``noheader``) pass the queried ``fields``;
+    with them, a header line is still recognised and checked against them.
+    """
+    text = check_text(text)
+    if not text.strip():
+        raise ParseError("empty nvidia-smi CSV output")
+    lines = text.split("\n")
+    number, header_line = first_content_line(text)
+    columns = [c.strip() for c in _csv_fields(header_line, number)]
+    is_header = bool(columns) and all(_FIELD.match(c) for c in columns)
+    if fields is not None:
+        wanted = [f.strip() for f in fields]
+        names = [k for k, _numeric in _csv_keys(columns)]
+        if is_header and names != wanted:
+            raise ParseError(f"header does not name the queried fields {wanted}", number, header_line)
+        keys = _csv_keys(columns) if is_header else _csv_keys(wanted)
+        first = number if is_header else number - 1
+    elif is_header:
+        keys = _csv_keys(columns)
+        first = number
+    else:
+        detect_error(text)
+        raise ParseError("not nvidia-smi CSV output (no header line)", number, header_line)
     rows = []
-    for row_number in range(number, len(lines)):
+    for row_number in range(first, len(lines)):
         line = lines[row_number]
         if not line.strip():
             continue
-        try:
-            values = next(csv.reader([line], skipinitialspace=True))
-        except csv.Error as exc:  # e.g. a stray carriage return inside a field
-            raise ParseError(f"not CSV: {exc}", row_number + 1, line) from exc
+        values = _csv_fields(line, row_number + 1)
         if len(values) != len(keys):
             detect_error(line)
             raise ParseError(f"expected {len(keys)} columns, got {len(values)}", row_number + 1, line)
-        rows.append({name: _csv_value(name, numeric, value) for (name, numeric), value in zip(keys, values)})
+        rows.append({name: _csv_value(name, numeric, value, is_header)
+                     for (name, numeric), value in zip(keys, values)})
     return rows
 
 

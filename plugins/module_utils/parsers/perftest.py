@@ -17,6 +17,7 @@ _BANNER = re.compile(r"^\s*([A-Za-z_ ]*?(?:BW|Latency|Lat)[A-Za-z ]*Test)\s*$")
 _BW_HEADER = re.compile(r"#bytes\s+#iterations\s+BW[ _]peak\[([^\]]+)\]\s+BW[ _]average\[([^\]]+)\]")
 _LAT_HEADER = re.compile(r"#bytes\s+#iterations\s+t_min\[usec\]")
 _NUM = re.compile(r"^-?\d+(?:\.\d+)?$")
+_UINT = re.compile(r"[0-9]+")
 
 
 def _num(value: str | None) -> float | None:
@@ -31,7 +32,7 @@ def parse_perftest(text: str) -> dict[str, Any]:
     unit = None
     lat_columns: list[str] = []
     rows: list[dict[str, Any]] = []
-    for raw in text.split("\n"):
+    for number, raw in enumerate(text.split("\n"), 1):
         line = raw.strip()
         if not line:
             continue
@@ -52,6 +53,9 @@ def parse_perftest(text: str) -> dict[str, Any]:
         fields = line.split()
         if not all(_NUM.match(f) for f in fields):
             continue
+        is_row = len(fields) >= (4 if kind == "bw" else 5)
+        if is_row and not (_UINT.fullmatch(fields[0]) and _UINT.fullmatch(fields[1])):
+            raise ParseError("#bytes and #iterations must be whole numbers", number, raw)
         if kind == "bw" and len(fields) >= 4:
             rows.append({
                 "bytes": int(fields[0]), "iterations": int(fields[1]), "bw_peak": _num(fields[2]),

@@ -150,3 +150,17 @@ def test_check_mode_does_not_run():
         lambda *a, **k: _never_run(),
     )
     assert result["skipped"] is True
+
+
+CRASH = (FIX / "crash-test-nccl-failure-mid-table.txt").read_text()
+
+
+def test_crashed_run_fails_naming_the_failure_line():
+    given = _run(nccl_tests, {"output": CRASH})
+    assert given["failed"]
+    assert given["msg"].startswith("cannot parse the nccl-tests output: the nccl-tests run failed")
+    assert "line 7" in given["msg"] and "Test NCCL failure common.cu:1204" in given["msg"]
+    assert given["checks"] == []
+    ran = _run(nccl_tests, {"binary": "all_reduce_perf"}, lambda self, argv, **kw: (1, CRASH, ""))
+    assert ran["failed"] and ran["msg"].startswith("tool failed (rc=1): the nccl-tests run failed")
+    assert "Test NCCL failure" in ran["msg"] and ran["rc"] == 1 and ran["checks"] == []
