@@ -17,6 +17,10 @@ import pytest
 from conftest import GPU_NODES, LOGIN_USERS, NODES, PASSWORD_NODE, PREFIX, REPO, node_exec
 
 NODE_NAMES = [f"node{i}" for i in range(NODES)]
+# nvidia_stack needs a pinned sha256 for cuda-keyring before it would download it. The lab never downloads it
+# (no NVIDIA repository here; the gpu_stack stage is off): runs that check the GPU stack's preflight pass this
+# pin, which no download ever meets. Its absence is a bad-input case below.
+LAB_KEYRING_PIN = {"nvidia_stack_keyring_sha256": {"debian12/x86_64": "0" * 64}}
 FIRST_STATE: dict = {}
 
 
@@ -142,9 +146,15 @@ def test_jumbo_frames_pass_unfragmented_on_the_second_network(inventory):
      "is the default-route interface; rdma_network never reconfigures it"),
     ({"rdma_network_ports": [{"network": "data", "mac": "{{ lab_data_mac }}", "kind": "ipoib"}]},
      "MTU 9000 on IPoIB datagram mode"),
+    # nvidia_stack: cuda-keyring (apt's trust anchor) only over https and only with a pinned sha256.
+    ({"gpuforge_gpu_stack": True, **LAB_KEYRING_PIN, "nvidia_stack_keyring_url":
+      "http://developer.download.nvidia.com/compute/cuda/repos/debian12/x86_64/cuda-keyring_1.1-1_all.deb"},
+     "nvidia_stack_keyring_url must be an https:// URL"),
+    ({"gpuforge_gpu_stack": True},
+     "cuda-keyring is not installed and nvidia_stack_keyring_sha256 has no SHA-256"),
 ], ids=["user-list", "bad-cluster-ip", "cluster-ip-not-on-node", "nodes-on-two-networks",
         "names-differ-in-case", "partition-unknown-node", "short-munge-key", "login-key-not-public",
-        "rdma-port-default-route", "rdma-ipoib-jumbo-datagram"])
+        "rdma-port-default-route", "rdma-ipoib-jumbo-datagram", "keyring-over-http", "keyring-not-pinned"])
 def test_bad_input_fails_before_any_change(inventory, fact_cache, password, extravars, names):
     run = labctl.run_playbook("site.yml", inventory, extravars=extravars, fact_cache=fact_cache,
                               password=password)
@@ -178,7 +188,8 @@ def test_gpu_generation_decides_the_stack_and_a_pin_that_cannot_drive_it_is_refu
     try:
         assert _standin_device(first, "0x1df6") == "0x1df6"
         run = labctl.run_playbook("preflight.yml", inventory, fact_cache=fact_cache,
-                                  extravars={"gpuforge_gpu_stack": True}, password=password)
+                                  extravars={"gpuforge_gpu_stack": True, **LAB_KEYRING_PIN},
+                                  password=password)
         assert run.rc == 0, failure_text(run)
         chosen = dict(msg for msg in run.shown if "-> driver branch" in str(msg[1]))
         assert chosen[first].startswith(
@@ -188,7 +199,7 @@ def test_gpu_generation_decides_the_stack_and_a_pin_that_cannot_drive_it_is_refu
             assert "(Hopper, sm_90) -> driver branch 580 (open kernel modules), CUDA 13.0" in chosen[node]
         pinned = labctl.run_playbook(
             "site.yml", inventory, fact_cache=fact_cache, password=password,
-            extravars={"gpuforge_gpu_stack": True, "nvidia_stack_driver_flavor": "open"})
+            extravars={"gpuforge_gpu_stack": True, "nvidia_stack_driver_flavor": "open", **LAB_KEYRING_PIN})
         assert pinned.rc != 0
         text = failure_text(pinned)
         assert "Tesla V100S PCIe 32GB (Volta, sm_70) cannot run NVIDIA's open kernel modules" in text, text
@@ -205,7 +216,7 @@ def test_gpu_preflight_on_a_gpu_subset_raises_nothing(inventory, fact_cache, pas
     # gpu = node1, node2; the head has no GPU. The GPU roles' checks (version matrix against the
     # recorded driver 580 captures) run on the GPU nodes only and pass; nothing changes.
     run = labctl.run_playbook("preflight.yml", inventory, fact_cache=fact_cache,
-                              extravars={"gpuforge_gpu_stack": True}, password=password)
+                              extravars={"gpuforge_gpu_stack": True, **LAB_KEYRING_PIN}, password=password)
     assert run.rc == 0, failure_text(run)
     assert run.changed == 0
     checked = {host for _d, task, host, status in run.tasks

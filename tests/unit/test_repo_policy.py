@@ -136,6 +136,146 @@ def defaults_findings(role: str, defaults: dict | None, specs: dict | None) -> l
     return found
 
 
+# ---------------------------------------------------------------- no_log
+# A secret travels in a task's arguments and in the results it registers. Ansible hides both only where
+# the task itself says no_log: true; at -v it prints a task's result (with its loop items and their
+# labels), and its failure message; a debug or fail prints whatever its msg names. So:
+#   * a secret source is a task with no_log: true, a task of a module that handles secrets
+#     (SECRET_MODULES), an ``scontrol token`` call, a uri call carrying a token or Authorization
+#     header, or a slurp/fetch of a key file; a secret source that is not itself no_log is a finding;
+#   * what a secret source registers is secret; every other task that names it (in its arguments,
+#     loop, when, vars, name, until, failed_when...) must be no_log: true as well.
+# One exception, decided here: ansible.builtin.assert with quiet: true may test a secret in ``that``
+# only (a boolean; quiet hides the evaluated conditions) provided its fail_msg/success_msg/msg, its
+# loop and its vars do not name the secret.
+# DECLASSIFIED lists results that are not secret although their task is no_log, each bound to the
+# module that makes them safe and the reason: such a result may be named by a task that is not no_log.
+SECRET_MODULES = {
+    "gpuforge.cluster.secret_file",
+    "gpuforge.cluster.munge_decode",
+}
+DECLASSIFIED = {
+    # munge_decode takes the credentials as an option declared no_log in its argument_spec, so
+    # Ansible masks every credential in all it returns; msg and failed_origins name origin nodes and
+    # unmunge's error text only. verify.yml runs it no_log (its arguments carry the credentials) and
+    # shows the failure in the assert that follows.
+    "__munge_slurm_decode": "gpuforge.cluster.munge_decode",
+}
+SECRET_HEADER = re.compile(r"authorization|token|api[-_]?key|password|secret|cookie", re.IGNORECASE)
+# A key file by its name, or by the variable that holds its path ("{{ __r_munge_key }}").
+SECRET_PATH = re.compile(r"([._]key|jwt\w*|/id_(rsa|dsa|ecdsa|ed25519)\w*|\.pem)\W*$", re.IGNORECASE)
+
+# Every key a task may carry besides its module (ansible-core's Task, Block and their bases).
+TASK_KEYWORDS = {
+    "action", "any_errors_fatal", "args", "async", "become", "become_exe", "become_flags",
+    "become_method", "become_user", "changed_when", "check_mode", "collections", "connection",
+    "debugger", "delay", "delegate_facts", "delegate_to", "diff", "environment", "failed_when",
+    "ignore_errors", "ignore_unreachable", "local_action", "loop", "loop_control", "module_defaults",
+    "name", "no_log", "notify", "poll", "port", "register", "remote_user", "retries", "run_once",
+    "tags", "throttle", "timeout", "until", "vars", "when", "listen", "block", "rescue", "always",
+}
+_SHORT = {"ansible.builtin." + m: m for m in ("assert", "command", "uri", "slurp", "fetch", "shell", "debug")}
+
+
+def _on(value: object) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "1"))
+
+
+def _module(task: dict) -> tuple[str | None, object]:
+    for key, value in task.items():
+        if key not in TASK_KEYWORDS and not key.startswith("with_"):
+            return _SHORT.get(key, key), value
+    return None, None
+
+
+def _walk_tasks(tasks: object, inherited_no_log: bool = False):
+    """Every task of a task list, blocks opened; a block's no_log applies to its tasks."""
+    for task in tasks if isinstance(tasks, list) else []:
+        if not isinstance(task, dict):
+            continue
+        no_log = inherited_no_log or _on(task.get("no_log"))
+        if any(k in task for k in ("block", "rescue", "always")):
+            own = {k: v for k, v in task.items() if k not in ("block", "rescue", "always")}
+            yield own, no_log
+            for key in ("block", "rescue", "always"):
+                yield from _walk_tasks(task.get(key), no_log)
+        else:
+            yield task, no_log
+
+
+def _task_lists(path: str, data: object) -> list:
+    """Task lists of a role's task or handler file, or of every play in a playbook."""
+    if "/tasks/" in path or "/handlers/" in path:
+        return [data]
+    lists = []
+    for play in data if isinstance(data, list) else []:
+        if isinstance(play, dict) and "hosts" in play:
+            lists += [play.get(k) for k in ("pre_tasks", "tasks", "post_tasks", "handlers")]
+    return lists
+
+
+def _secret_source(task: dict) -> str | None:
+    """Why this task's arguments or result carry a secret, or None."""
+    module, args = _module(task)
+    text = yaml.safe_dump(args) if args is not None else ""
+    if module in SECRET_MODULES:
+        return f"module {module} handles secrets"
+    if module in ("command", "shell") and re.search(r"\bscontrol\b[\s\S]*\btoken\b", text):
+        return "scontrol token prints a JWT"
+    if module == "uri" and isinstance(args, dict):
+        headers = args.get("headers") or {}
+        if any(SECRET_HEADER.search(str(h)) for h in headers) or args.get("url_password"):
+            return "uri call with a credential"
+    src = str(args.get("src", "")) if isinstance(args, dict) else ""
+    if module in ("slurp", "fetch") and SECRET_PATH.search(src):
+        return "reads a key file"
+    return None
+
+
+def _names(var: str, value: object) -> bool:
+    return bool(re.search(r"(?<![\w.])" + re.escape(var) + r"\b", yaml.safe_dump(value)))
+
+
+def no_log_findings(files: dict[str, object]) -> list[str]:
+    """Tasks that handle or name a secret result without no_log: true. ``files``: path -> parsed YAML."""
+    tasks = []
+    for path, data in sorted(files.items()):
+        for task_list in _task_lists(path, data):
+            for task, no_log in _walk_tasks(task_list):
+                tasks.append((path, task, no_log))
+    found, secret = [], {}
+    for path, task, no_log in tasks:
+        why = _secret_source(task)
+        if why and not no_log:
+            found.append(f"{path}: task {task.get('name')!r}: {why} but it is not no_log: true")
+        if (why or no_log) and isinstance(task.get("register"), str):
+            var = task["register"]
+            if DECLASSIFIED.get(var) != _module(task)[0]:
+                secret[var] = f"{path}: {task.get('name')!r}"
+    for path, task, no_log in tasks:
+        if no_log:
+            continue
+        module, args = _module(task)
+        for var, origin in sorted(secret.items()):
+            rest = {k: v for k, v in task.items() if k != "register"}
+            if not _names(var, rest):
+                continue
+            if (
+                module == "assert"
+                and isinstance(args, dict)
+                and _on(args.get("quiet"))
+                and not _names(var, {k: v for k, v in args.items() if k != "that"})
+                and not _names(var, {k: v for k, v in rest.items()
+                                     if k not in (module, "ansible.builtin.assert")})
+            ):
+                continue  # a quiet assert that only tests the secret
+            found.append(
+                f"{path}: task {task.get('name')!r} names {var} (secret, registered by {origin}) "
+                "without no_log: true"
+            )
+    return found
+
+
 # ---------------------------------------------------------------- repository
 
 
@@ -243,6 +383,35 @@ def test_role_templates_start_with_ansible_managed(role):
         if tpl.is_file():
             found += template_findings(str(tpl.relative_to(REPO)), tpl.read_text(), role)
     assert found == []
+
+
+def _task_files() -> dict[str, object]:
+    return {
+        p: yaml.safe_load(_text(p) or "")
+        for p in _scanned(("roles/", "playbooks/"))
+        if p.endswith((".yml", ".yaml"))
+        and (p.startswith("playbooks/") or "/tasks/" in p or "/handlers/" in p)
+    }
+
+
+@needs_git
+def test_secret_results_stay_no_log():
+    files = _task_files()
+    assert files, "no task files found under roles/ and playbooks/"
+    assert no_log_findings(files) == []
+
+
+@needs_git
+def test_declassified_results_are_still_registered_by_their_module():
+    # An allowance goes when the task it was made for goes or changes module.
+    registered = {
+        task.get("register"): _module(task)[0]
+        for path, data in _task_files().items()
+        for task_list in _task_lists(path, data)
+        for task, _covered in _walk_tasks(task_list)
+    }
+    for var, module in DECLASSIFIED.items():
+        assert registered.get(var) == module, f"{var} is no longer registered by {module}"
 
 
 # ---------------------------------------------------------------- the scanners catch what they should
@@ -431,3 +600,116 @@ def test_shadow_check_catches_a_clash(tmp_path):
         "- ansible.builtin.debug:\n    msg: hi\n  vars:\n    __r_x: 2\n")
     defined, task_vars = _role_names_and_task_vars(tmp_path)
     assert "__r_x" in defined and "__r_x" in task_vars
+
+
+# ---------------------------------------------------------------- no_log scanner on bad samples
+
+
+def _tasks(text: str) -> dict[str, object]:
+    return {"roles/r/tasks/main.yml": yaml.safe_load(text)}
+
+
+MAKE_CRED = """
+- name: Make a credential
+  ansible.builtin.command:
+    argv: [munge, --no-input]
+  register: __r_cred
+  changed_when: false
+  no_log: true
+"""
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        # a loop over another node's credential: each item is printed at -v
+        "- name: Decode\n  ansible.builtin.command:\n    argv: [unmunge]\n    stdin: '{{ item }}'\n"
+        "  loop: \"{{ ansible_play_hosts | map('extract', hostvars, ['__r_cred', 'stdout']) }}\"\n",
+        "- name: Show\n  ansible.builtin.debug:\n    msg: '{{ __r_cred.stdout }}'\n",
+        "- name: When\n  ansible.builtin.debug:\n    msg: hi\n  when: __r_cred.stdout | length > 0\n",
+        "- name: Vars\n  ansible.builtin.debug:\n    msg: '{{ x }}'\n  vars:\n    x: '{{ __r_cred }}'\n",
+        "- name: Name {{ __r_cred.stdout }}\n  ansible.builtin.debug:\n    msg: hi\n",
+        # a quiet assert that prints the secret in its message
+        "- name: Check\n  ansible.builtin.assert:\n    that: __r_cred.rc == 0\n"
+        "    fail_msg: '{{ __r_cred.stdout }}'\n    quiet: true\n",
+        # an assert that is not quiet prints the evaluated conditions
+        "- name: Check\n  ansible.builtin.assert:\n    that: __r_cred.stdout is match('MUNGE:')\n",
+        # the secret handed on through the assert's vars
+        "- name: Check\n  ansible.builtin.assert:\n    that: c | length > 0\n    fail_msg: '{{ c }}'\n"
+        "    quiet: true\n  vars:\n    c: '{{ __r_cred.stdout }}'\n",
+        # inside a block that is not no_log
+        "- name: Block\n  block:\n    - name: Show\n      ansible.builtin.debug:\n        var: __r_cred\n",
+    ],
+)
+def test_no_log_scanner_catches_a_secret_result_named_in_the_open(use):
+    found = no_log_findings(_tasks(MAKE_CRED + use))
+    assert len(found) == 1 and "names __r_cred" in found[0], found
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        "- name: Decode\n  ansible.builtin.command:\n    argv: [unmunge]\n"
+        "    stdin: '{{ __r_cred.stdout }}'\n  no_log: true\n",
+        "- name: Check\n  ansible.builtin.assert:\n    that: __r_cred.stdout is match('MUNGE:')\n"
+        "    fail_msg: the credential is not a munge credential\n    quiet: true\n",
+        "- name: Block\n  no_log: true\n  block:\n    - name: Show\n      ansible.builtin.command:\n"
+        "        argv: [unmunge]\n        stdin: '{{ __r_cred.stdout }}'\n",
+        # a name that only starts like the secret is another variable
+        "- name: Other\n  ansible.builtin.debug:\n    var: __r_cred_count\n",
+    ],
+)
+def test_no_log_scanner_passes_secret_results_kept_hidden(use):
+    assert no_log_findings(_tasks(MAKE_CRED + use)) == []
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        "- name: Key\n  gpuforge.cluster.secret_file:\n    path: /etc/munge/munge.key\n    content: x\n",
+        "- name: Token\n  ansible.builtin.command:\n    argv: [scontrol, token, username=u]\n  register: t\n",
+        "- name: Call\n  ansible.builtin.uri:\n    url: http://h/x\n    headers:\n"
+        "      Authorization: 'Bearer {{ t }}'\n",
+        "- name: Call\n  ansible.builtin.uri:\n    url: http://h/x\n    headers:\n"
+        "      X-SLURM-USER-TOKEN: '{{ t }}'\n",
+        "- name: Read\n  ansible.builtin.slurp:\n    src: '{{ __r_munge_key }}'\n  register: k\n",
+        "- name: Read\n  ansible.builtin.slurp:\n    src: /etc/slurm/jwt_hs256.key\n  register: k\n",
+        "- name: Decode\n  gpuforge.cluster.munge_decode:\n    credentials: {}\n",
+    ],
+)
+def test_no_log_scanner_catches_a_secret_source_that_is_not_no_log(task):
+    found = no_log_findings(_tasks(task))
+    assert any("is not no_log: true" in f for f in found), found
+
+
+def test_no_log_scanner_treats_secret_modules_results_as_secret():
+    text = (
+        "- name: Token\n  ansible.builtin.command:\n    argv: [scontrol, token]\n  register: __r_tok\n"
+        "  no_log: true\n"
+        "- name: Print\n  ansible.builtin.debug:\n    msg: '{{ __r_tok.stdout }}'\n"
+    )
+    found = no_log_findings(_tasks(text))
+    assert len(found) == 1 and "names __r_tok" in found[0]
+
+
+def test_no_log_scanner_reads_playbooks_and_declassified_results():
+    play = [
+        {
+            "hosts": "all",
+            "tasks": [
+                {"name": "Decode", "gpuforge.cluster.munge_decode": {"credentials": "{{ c }}"},
+                 "register": "__munge_slurm_decode", "no_log": True},
+                {"name": "Check", "ansible.builtin.assert": {"that": "true",
+                 "fail_msg": "{{ __munge_slurm_decode.msg }}", "quiet": True}},
+                {"name": "Key", "ansible.builtin.slurp": {"src": "/etc/munge/munge.key"},
+                 "register": "__k", "no_log": True},
+                {"name": "Show", "ansible.builtin.debug": {"var": "__k"}},
+            ],
+        }
+    ]
+    found = no_log_findings({"playbooks/p.yml": play})
+    assert len(found) == 1 and "names __k" in found[0], found
+    # declassified only when the module that makes it safe registered it
+    play[0]["tasks"][0] = {"name": "Decode", "ansible.builtin.command": "unmunge",
+                           "register": "__munge_slurm_decode", "no_log": True}
+    assert len(no_log_findings({"playbooks/p.yml": play})) == 2
