@@ -87,8 +87,6 @@ summary:
 """
 
 import os
-import re
-from collections import Counter
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.common import (
@@ -100,32 +98,11 @@ from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.slurm imp
 from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import (
     run_tool,
 )
-
-# error: lines that mean the GRES configuration is wrong (the rest are slurmd's start-up noise).
-_BLOCKING_ERROR = re.compile(r"^fatal:|gres|parse|parsing|unrecognized key|device|file=", re.IGNORECASE)
-
-
-def judge(parsed, expected):
-    """Problems (list of text) between what slurmd printed and the expected [(type, file)]."""
-    blocking = [line for line in parsed["errors"] if _BLOCKING_ERROR.search(line)]
-    problems = [f"slurmd said: {line}" for line in blocking + parsed["warnings"]]
-    seen = []
-    for rec in parsed["gres"]:
-        if rec.get("name") != "gpu":
-            continue
-        if rec.get("count") != 1:
-            problems.append(f"a gpu record counts {rec.get('count')} devices in one line ({rec.get('file')});"
-                            " expected one line per device file")
-        seen.append((rec.get("type"), rec.get("file")))
-    want = Counter(expected)
-    got = Counter(seen)
-    missing = sorted((want - got).elements(), key=str)
-    extra = sorted((got - want).elements(), key=str)
-    if missing:
-        problems.append("missing: " + ", ".join(f"{t}:{f}" for t, f in missing))
-    if extra:
-        problems.append("not expected: " + ", ".join(f"{t}:{f}" for t, f in extra))
-    return problems, [f"{t}:{f}" for t, f in seen]
+from ansible_collections.gpuforge.cluster.plugins.module_utils.slurm_gres import (
+    failure_message,
+    judge,
+    parse_expected,
+)
 
 
 def main():
@@ -144,6 +121,7 @@ def main():
     rc = 0
     text = p["output"]
     if text is None:
+        # slurmd logs what stops it before printing any GRES to -L FILE only.
         log = os.path.join(module.tmpdir, "slurmd-G.log")
         rc, out, err, _argv = run_tool(module, p["executable"],
                                        ["-G", "-f", p["config"], "-N", p["node"], "-L", log],
@@ -156,28 +134,15 @@ def main():
         parsed = parse_slurmd_gres(text)
     except ParseError as exc:
         module.fail_json(msg=f"cannot read slurmd -G output: {exc}", rc=rc)
-    expected = []
-    for entry in p["expected"]:
-        gres_type, sep, path = entry.partition(":")
-        if not sep or not gres_type or not path.startswith("/"):
-            module.fail_json(msg=f"expected entries are TYPE:/dev/FILE, got {entry!r}")
-        expected.append((gres_type, path))
-    problems, summary = judge(parsed, expected)
-    if rc != 0:
-        reasons = [line for line in parsed["errors"] if f"slurmd said: {line}" not in problems]
-        if reasons:
-            why = ": " + "; ".join(reasons)
-        elif parsed["errors"]:
-            why = ""
-        else:
-            why = " and logged nothing (run it by hand with -vvv)"
-        problems.insert(0, f"slurmd -G exited {rc}{why}")
+    try:
+        expected = parse_expected(p["expected"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    problems, summary = judge(parsed, expected, rc)
     result = {"gres": parsed["gres"], "warnings_seen": parsed["warnings"], "errors_seen": parsed["errors"],
               "summary": summary, "rc": rc}
     if problems:
-        want = ", ".join(f"{t}:{f}" for t, f in expected) or "none"
-        module.fail_json(msg=(f"slurmd -G for node {p['node']} ({p['config'] or 'given output'}) does not give the "
-                              f"GPUs nvidia-smi found ({want}): " + "; ".join(problems)), **result)
+        module.fail_json(msg=failure_message(p["node"], p["config"], expected, problems), **result)
     module.exit_json(changed=False, **result)
 
 

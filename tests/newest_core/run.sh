@@ -49,9 +49,26 @@ in_container() {
     "$image" "$@"
 }
 
+# podman can leave a lock of a removed container allocated; a later container given the same lock number
+# as the volume then fails with "would cause a deadlock; please run 'podman system renumber'". With no
+# container running, renumbering is safe: do it once, say so, and go on.
+renumber_if_stuck() {
+  local out
+  out=$(podman run --rm -v "$volume:/opt/newest" "$image" true 2>&1) && return 0
+  case "$out" in
+    *"would cause a deadlock"*)
+      if [ -z "$(podman ps -q)" ]; then
+        echo "podman: lock collision ($out); running 'podman system renumber' (no container is running)" >&2
+        podman system renumber
+      fi ;;
+    *) echo "$out" >&2 ;;
+  esac
+}
+
 venv() {
   build_image
   podman volume exists "$volume" || podman volume create "$volume" >/dev/null
+  renumber_if_stuck
   # The newest ansible (its collections) and then the newest ansible-core, whatever ansible pins.
   in_container sh -ec '
     mkdir -p /opt/newest/home

@@ -12,13 +12,11 @@ serves ``local stratum 10``; the unsynchronised tracking line is chronyd right a
 
 from __future__ import annotations
 
-from unittest.mock import patch
-
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.gpuforge.cluster.plugins.modules import chrony_facts
 from ansible_collections.gpuforge.cluster.plugins.modules.chrony_facts import parse_sources, parse_tracking
+
+from .harness import fixed_bin_path, run_module
 
 SOURCES = "^,*,10.77.0.10,10,6,377,33,-0.000001234,-0.000001000,0.000123456\n"
 SOURCES_MIXED = """\
@@ -138,34 +136,8 @@ def test_tracking_garbage_names_the_line(text):
 # ---------------------------------------------------------------- module
 
 
-class Exit(Exception):
-    pass
-
-
 def _run(args, run_command=None, bin_path="/usr/bin/chronyc"):
-    results = {}
-
-    def exit_json(self, **kw):
-        results.update(kw, failed=False)
-        raise Exit
-
-    def fail_json(self, **kw):
-        results.update(kw, failed=True)
-        raise Exit
-
-    def no_run(self, *a, **kw):
-        raise AssertionError("chronyc must not run when its output is given")
-
-    with (
-        patch_module_args(args),
-        patch.object(basic.AnsibleModule, "exit_json", exit_json),
-        patch.object(basic.AnsibleModule, "fail_json", fail_json),
-        patch.object(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: bin_path),
-        patch.object(basic.AnsibleModule, "run_command", run_command or no_run),
-        pytest.raises(Exit),
-    ):
-        chrony_facts.main()
-    return results
+    return run_module(chrony_facts.main, args, run_command, fixed_bin_path(bin_path))
 
 
 def test_main_from_given_output():

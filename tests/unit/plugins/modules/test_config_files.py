@@ -24,7 +24,7 @@ GRES = "Name=gpu File=/dev/nvidia0\n"
 
 
 def _run(args: dict, check_mode: bool = False, diff: bool = False) -> dict:
-    return run_module(config_files.main, dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff))
+    return run_module(config_files.main, args, check_mode=check_mode, diff=diff)
 
 
 def _mode(path: Path) -> int:

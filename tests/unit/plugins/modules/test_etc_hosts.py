@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from unittest.mock import patch
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.gpuforge.cluster.plugins.modules import etc_hosts
 from ansible_collections.gpuforge.cluster.plugins.modules.etc_hosts import (
     EntryError,
     check_entries,
     render,
 )
+
+from .harness import run_module
 
 MARKER = "# {mark} gpuforge.cluster managed hosts"
 BEGIN = "# BEGIN gpuforge.cluster managed hosts"
@@ -245,30 +244,8 @@ def test_missing_end_marker_is_an_error():
 # ---------------------------------------------------------------- module
 
 
-class Exit(Exception):
-    pass
-
-
 def _run(args, check_mode=False, diff=False):
-    results = {}
-
-    def exit_json(self, **kw):
-        results.update(kw, failed=False)
-        raise Exit
-
-    def fail_json(self, **kw):
-        results.update(kw, failed=True)
-        raise Exit
-
-    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    with (
-        patch_module_args(args),
-        patch.object(basic.AnsibleModule, "exit_json", exit_json),
-        patch.object(basic.AnsibleModule, "fail_json", fail_json),
-        pytest.raises(Exit),
-    ):
-        etc_hosts.main()
-    return results
+    return run_module(etc_hosts.main, args, check_mode=check_mode, diff=diff)
 
 
 @pytest.fixture

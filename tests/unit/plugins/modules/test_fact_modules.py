@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from unittest.mock import patch
 
-import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.gpuforge.cluster.plugins.modules import (
     flint_info,
     ibstat_facts,
@@ -17,11 +13,9 @@ from ansible_collections.gpuforge.cluster.plugins.modules import (
     slurm_node_facts,
 )
 
+from .harness import fixed_bin_path, run_module
+
 FIX = Path(__file__).parents[1] / "module_utils" / "parsers" / "fixtures"
-
-
-class Exit(Exception):
-    pass
 
 
 def _no_output(self, *a, **k):
@@ -29,23 +23,7 @@ def _no_output(self, *a, **k):
 
 
 def _run(module, args, run_command=None, bin_path="/usr/bin/tool"):
-    results = {}
-
-    def exit_json(self, **kw):
-        results.update(kw, failed=False)
-        raise Exit
-
-    def fail_json(self, **kw):
-        results.update(kw, failed=True)
-        raise Exit
-
-    with patch_module_args(args), patch.object(basic.AnsibleModule, "exit_json", exit_json), \
-            patch.object(basic.AnsibleModule, "fail_json", fail_json), \
-            patch.object(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: bin_path), \
-            patch.object(basic.AnsibleModule, "run_command", run_command or _no_output), \
-            pytest.raises(Exit):
-        module.main()
-    return results
+    return run_module(module.main, args, run_command or _no_output, fixed_bin_path(bin_path))
 
 
 def test_nvidia_smi_runs_tool_with_c_locale():

@@ -10,9 +10,9 @@ import socket
 from unittest.mock import patch
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.gpuforge.cluster.plugins.modules import resolve_names
+
+from .harness import run_module
 
 V4 = {
     "node0": "127.0.1.1",
@@ -39,31 +39,12 @@ def getaddrinfo(name, port, family=0, type=0, *a, **k):
     return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (V6[name], 0, 0, 0))]
 
 
-class Exit(Exception):
-    pass
-
-
 def _run(args, check_mode=False):
-    results = {}
-
-    def exit_json(self, **kw):
-        results.update(kw, failed=False)
-        raise Exit
-
-    def fail_json(self, **kw):
-        results.update(kw, failed=True)
-        raise Exit
-
     with (
-        patch_module_args(dict(args, _ansible_check_mode=check_mode)),
-        patch.object(basic.AnsibleModule, "exit_json", exit_json),
-        patch.object(basic.AnsibleModule, "fail_json", fail_json),
         patch.object(socket, "gethostbyname", gethostbyname),
         patch.object(socket, "getaddrinfo", getaddrinfo),
-        pytest.raises(Exit),
     ):
-        resolve_names.main()
-    return results
+        return run_module(resolve_names.main, args, check_mode=check_mode)
 
 
 def test_list_form_only_reports():

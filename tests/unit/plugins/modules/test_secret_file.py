@@ -17,8 +17,9 @@ from unittest.mock import patch
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.gpuforge.cluster.plugins.modules import secret_file
+
+from .harness import run_module
 
 SECRET = bytes((i * 73 + 41) % 256 for i in range(1024))
 B64 = base64.b64encode(SECRET).decode()
@@ -27,22 +28,7 @@ SHA = hashlib.sha256(SECRET).hexdigest()
 ROOT = os.geteuid() == 0
 
 
-class Exit(Exception):
-    pass
-
-
 def _run(args, check_mode=False, diff=False, spy=None):
-    results = {}
-
-    def exit_json(self, **kw):
-        results.update(kw, failed=False)
-        raise Exit
-
-    def fail_json(self, **kw):
-        results.update(kw, failed=True)
-        raise Exit
-
-    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
     real_set = basic.AnsibleModule.set_fs_attributes_if_different
 
     def set_attrs(self, file_args, changed, *a, **kw):
@@ -50,15 +36,8 @@ def _run(args, check_mode=False, diff=False, spy=None):
             spy.append(os.stat(file_args["path"]).st_mode & 0o7777)
         return real_set(self, file_args, changed, *a, **kw)
 
-    with (
-        patch_module_args(args),
-        patch.object(basic.AnsibleModule, "exit_json", exit_json),
-        patch.object(basic.AnsibleModule, "fail_json", fail_json),
-        patch.object(basic.AnsibleModule, "set_fs_attributes_if_different", set_attrs),
-        pytest.raises(Exit),
-    ):
-        secret_file.main()
-    return results
+    with patch.object(basic.AnsibleModule, "set_fs_attributes_if_different", set_attrs):
+        return run_module(secret_file.main, args, check_mode=check_mode, diff=diff)
 
 
 def _mode(path: Path) -> int:

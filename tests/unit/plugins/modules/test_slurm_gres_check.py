@@ -22,8 +22,8 @@ def gpus(gres_type, minors):
 
 
 def _run(args, run_command=None):
-    return run_module(slurm_gres_check.main, dict(args, _ansible_check_mode=True), run_command,
-                      lambda self, name, *a, **k: "/usr/sbin/" + name)
+    return run_module(slurm_gres_check.main, args, run_command,
+                      lambda self, name, *a, **k: "/usr/sbin/" + name, check_mode=True)
 
 
 @pytest.mark.parametrize(("fixture", "expected"), [

@@ -7,12 +7,10 @@ provenance in their .source files); the squeue lines follow ``squeue -h -o '%i|%
 from __future__ import annotations
 
 from pathlib import Path
-from unittest.mock import patch
 
-import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.gpuforge.cluster.plugins.modules import slurm_info
+
+from .harness import run_module
 
 FIXTURES = Path(__file__).parents[1] / "module_utils" / "parsers" / "fixtures" / "scontrol_nodes"
 NODES = (FIXTURES / "slurm-20.11-idle-and-down-not-responding.out").read_text()
@@ -22,36 +20,9 @@ JOBS = "161703|RUNNING|slurmmaster,slurmw1|student1|hello_mpi|2\n161705|PENDING|
 BINS = {"scontrol": "/usr/bin/scontrol", "squeue": "/usr/bin/squeue"}
 
 
-class Exit(Exception):
-    pass
-
-
 def _run(args, run_command=None, bins=None, check_mode=False):
-    results = {}
     bins = BINS if bins is None else bins
-
-    def exit_json(self, **kw):
-        results.update(kw, failed=False)
-        raise Exit
-
-    def fail_json(self, **kw):
-        results.update(kw, failed=True)
-        raise Exit
-
-    def no_run(self, *a, **kw):
-        raise AssertionError("no Slurm command may run when its output is given")
-
-    args = dict(args, _ansible_check_mode=check_mode)
-    with (
-        patch_module_args(args),
-        patch.object(basic.AnsibleModule, "exit_json", exit_json),
-        patch.object(basic.AnsibleModule, "fail_json", fail_json),
-        patch.object(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: bins.get(name)),
-        patch.object(basic.AnsibleModule, "run_command", run_command or no_run),
-        pytest.raises(Exit),
-    ):
-        slurm_info.main()
-    return results
+    return run_module(slurm_info.main, args, run_command, bins, check_mode=check_mode)
 
 
 def test_given_outputs():

@@ -10,10 +10,9 @@ from __future__ import annotations
 import threading
 from unittest.mock import patch
 
-import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.gpuforge.cluster.plugins.modules import ssh_probe
+
+from .harness import run_module
 
 DENIED = "cluster@node2: Permission denied (publickey,password).\n"
 HOSTKEY = (
@@ -27,26 +26,17 @@ TARGETS = [
 ]
 
 
+def usr_bin(self, name, *a, **k):
+    return "/usr/bin/" + name
+
+
 def argv_for(target, timeout=10):
     return ["/usr/bin/ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
             "-o", f"ConnectTimeout={timeout}", target, "hostname"]
 
 
-class Exit(Exception):
-    pass
-
-
 def _run(args, answers, calls=None, check_mode=False):
-    results = {}
     lock = threading.Lock()
-
-    def exit_json(self, **kw):
-        results.update(kw, failed=False)
-        raise Exit
-
-    def fail_json(self, **kw):
-        results.update(kw, failed=True)
-        raise Exit
 
     def run_command(self, argv, environ_update=None, **kw):
         with lock:
@@ -54,16 +44,7 @@ def _run(args, answers, calls=None, check_mode=False):
                 calls.append((argv, environ_update))
         return answers[argv[-2]]
 
-    with (
-        patch_module_args(dict(args, _ansible_check_mode=check_mode)),
-        patch.object(basic.AnsibleModule, "exit_json", exit_json),
-        patch.object(basic.AnsibleModule, "fail_json", fail_json),
-        patch.object(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name),
-        patch.object(basic.AnsibleModule, "run_command", run_command),
-        pytest.raises(Exit),
-    ):
-        ssh_probe.main()
-    return results
+    return run_module(ssh_probe.main, args, run_command, usr_bin, check_mode=check_mode)
 
 
 def test_all_targets_answer():
@@ -212,20 +193,8 @@ def test_fan_in_per_host_is_one_and_hosts_at_once_are_bounded():
             live[host] -= 1
         return 0, host + "\n", ""
 
-    results = {}
-
-    def exit_json(self, **kw):
-        results.update(kw, failed=False)
-        raise Exit
-
-    with (
-        patch_module_args({"targets": targets, "parallel": 3, "self": "node5"}),
-        patch.object(basic.AnsibleModule, "exit_json", exit_json),
-        patch.object(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name),
-        patch.object(basic.AnsibleModule, "run_command", run_command),
-        pytest.raises(Exit),
-    ):
-        ssh_probe.main()
+    args = {"targets": targets, "parallel": 3, "self": "node5"}
+    results = run_module(ssh_probe.main, args, run_command, usr_bin)
     assert results["failed"] is False and len(results["results"]) == 24
     assert peak == {"host": 1, "all": 3}
 
