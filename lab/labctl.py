@@ -48,11 +48,16 @@ class PlaybookRun:
 
 def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
                  tags: str | None = None, quiet: bool = True, check: bool = False,
-                 fact_cache: Path | None = None, password: str | None = None) -> PlaybookRun:
+                 fact_cache: Path | None = None, password: str | None = None, verbosity: int = 0,
+                 keep_artifacts: Path | None = None, cancel_when=None,
+                 limit: str | None = None) -> PlaybookRun:
     """Run one playbook of this repo with ansible-runner; return what its events said.
 
     ``password``: the login password, for nodes that take only a password at first (ansible-playbook -k);
     it answers the prompt in memory and reaches ssh through sshpass's pipe, never a command line.
+    ``keep_artifacts``: a directory that receives ansible-runner's artifacts (stdout, job_events) before
+    they are removed. ``cancel_when(event) -> bool``: ansible-runner kills the run (its process group)
+    after the first event for which it is true, as an operator's Ctrl-C or a lost laptop would.
     """
     (REPO / ".lab").mkdir(exist_ok=True)
     pdd = Path(tempfile.mkdtemp(prefix="runner-", dir=REPO / ".lab"))
@@ -63,7 +68,11 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
     shown: list = []
     verify_tasks: dict[str, None] = {}  # insertion-ordered names of tasks from verify.yml files
 
+    cancel = []
+
     def on_event(ev: dict) -> bool:
+        if cancel_when is not None and not cancel and cancel_when(ev):
+            cancel.append(ev.get("event"))
         data = ev.get("event_data") or {}
         kind = ev.get("event", "")
         if kind in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable"):
@@ -106,6 +115,7 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
         inventory=str(inventory.resolve()),
         extravars=extravars or {},
         tags=tags,
+        limit=limit,
         cmdline=" ".join([*(["--check", "--diff"] if check else []), *(["--ask-pass"] if password else [])])
         or None,
         passwords={r"^SSH password:\s*?$": password} if password else None,
@@ -114,10 +124,16 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
         # in the artifact folder (removed below), and every run would gather again.
         fact_cache=str((fact_cache or REPO / ".cache" / "facts").resolve()),
         event_handler=on_event,
+        cancel_callback=lambda: bool(cancel),
+        # ansible-runner asks the cancel callback each time its wait for a password prompt times out.
+        settings={"pexpect_timeout": 0.2} if cancel_when is not None else None,
+        verbosity=verbosity or None,
         quiet=quiet,
     )
     wall = time.monotonic() - start
     stats = r.stats or {}  # read from the artifacts, before they go
+    if keep_artifacts is not None:
+        shutil.copytree(pdd / "artifacts", keep_artifacts, dirs_exist_ok=True)
     shutil.rmtree(pdd, ignore_errors=True)
     verified = [t for t in verify_tasks if per_task[t] <= {"ok"}]
     return PlaybookRun(playbook, r.rc, r.status, wall, stats, tasks, failures, verified, messages, shown)

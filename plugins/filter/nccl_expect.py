@@ -31,9 +31,18 @@ def nccl_inter_expectation(rdma, gdr=None, link_floor_gbps=None):
     return nccl_expect.inter_expectation(bool(rdma), None if gdr is None else bool(gdr), floor)
 
 
+def nccl_results(runs):
+    """{'intra': registered nccl_tests result, ...} -> the figures of each run that ran (nccl_test_results)."""
+    try:
+        return nccl_expect.results_summary(dict(runs))
+    except (KeyError, TypeError) as exc:
+        raise AnsibleFilterError(f"nccl_results: a run lacks {exc}") from exc
+
+
 class FilterModule:
     def filters(self):
         return {
             "nccl_intra_expectation": nccl_intra_expectation,
             "nccl_inter_expectation": nccl_inter_expectation,
+            "nccl_results": nccl_results,
         }

@@ -159,3 +159,10 @@ def file_diff(dest: str, before: bytes | None, after: str) -> dict:
     """One entry of the module's ``diff`` list (``before`` is "" for a new file)."""
     text = "" if before is None else before.decode("utf-8", "replace")
     return {"before_header": dest, "after_header": dest, "before": text, "after": after}
+
+
+def key_value_text(params: dict, separator: str = " = ") -> str:
+    """``{'b': 1, 'A': 'x'}`` -> ``'A = x\\nb = 1\\n'``: one line per key, sorted ignoring case (as Jinja's
+    dictsort), for a config file or a managed block of one."""
+    items = sorted(params.items(), key=lambda kv: kv[0].lower() if isinstance(kv[0], str) else kv[0])
+    return "".join(f"{key}{separator}{value}\n" for key, value in items)

@@ -47,6 +47,12 @@ def parse_pml_selection(text: str) -> dict:
     return selected
 
 
+def hello_lines(nodes: list[str]) -> list[str]:
+    """What the openmpi role's MPI hello (templates/mpi-hello.py.j2) prints with one rank per node, in the
+    order of ``nodes`` (mpirun --host node0:1,node1:1,...): ``rank 0 of 3 on node0``, ..."""
+    return [f"rank {rank} of {len(nodes)} on {node}" for rank, node in enumerate(nodes)]
+
+
 def choose(requested: str, hca: dict | None, components: dict) -> dict:
     """{transport, pml, params (MCA parameters), reason, problems}.
 

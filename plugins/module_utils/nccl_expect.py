@@ -198,3 +198,27 @@ def judge(expectation: dict, transports: list[str], busbw_gbps: float, nranks: i
             }
         )
     return checks
+
+
+def results_summary(runs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The figures of each nccl_tests run that ran: ``{'intra': registered result, ...}`` (a run skipped or
+    not parsed has no ``result``) -> ``{'intra': {'ranks': 2, 'hosts': [...], 'busbw_max_size_gbps': ...,
+    'checks': [msg, ...]}}``, in the order given."""
+    out = {}
+    for name, run in runs.items():
+        if not isinstance(run, dict) or "result" not in run:
+            continue
+        result = run["result"]
+        ranks = result["ranks"]
+        out[name] = {
+            "ranks": len(ranks),
+            "hosts": list(dict.fromkeys(r["host"] for r in ranks)),
+            "busbw_max_size_gbps": run["busbw_max_size_gbps"],
+            "algbw_max_size_gbps": run["algbw_max_size_gbps"],
+            "size_max_bytes": run["size_max_bytes"],
+            "wrong_total": result["wrong_total"],
+            "avg_busbw_gbps": result["avg_busbw_gbps"],
+            "transports": result["transports"],
+            "checks": [c["msg"] for c in run["checks"]],
+        }
+    return out

@@ -25,10 +25,16 @@ def first_tool(module, names):
     return names[-1]
 
 
-def run_tool(module, executable, args, package_hint=None):
-    """Run ``executable args...`` with LC_ALL=C; returns (rc, stdout, stderr, argv)."""
+def run_tool(module, executable, args, package_hint=None, data=None, env=None):
+    """Run ``executable args...`` with LC_ALL=C; returns (rc, stdout, stderr, argv).
+
+    ``data`` goes to the tool's stdin as text (a credential for unmunge); ``env`` adds variables to its
+    environment over the C locale (NCCL_DEBUG for nccl-tests)."""
     argv = [find_tool(module, executable, package_hint), *args]
-    rc, out, err = module.run_command(argv, environ_update=dict(C_LOCALE))
+    kwargs = {"environ_update": {**C_LOCALE, **(env or {})}}
+    if data is not None:
+        kwargs.update(data=str(data), binary_data=False)
+    rc, out, err = module.run_command(argv, **kwargs)
     return rc, out, err, argv
 
 

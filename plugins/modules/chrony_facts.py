@@ -70,6 +70,7 @@ ansible_facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import run_tool
 
 MODES = {"^": "server", "=": "peer", "#": "refclock"}
 
@@ -115,11 +116,8 @@ def main():
         if given is not None:
             texts[what] = given
             continue
-        chronyc = module.get_bin_path("chronyc")
-        if not chronyc:
-            module.fail_json(msg="chronyc not found: install chrony or give %s_output" % what)
-        rc, out, err = module.run_command([chronyc, "-n", "-c", what],
-                                          environ_update={"LC_ALL": "C"})
+        rc, out, err, _argv = run_tool(module, "chronyc", ["-n", "-c", what],
+                                       "chrony, or give %s_output" % what)
         if rc != 0:
             module.fail_json(msg="chronyc %s failed (rc=%d): %s" % (what, rc, err.strip()))
         texts[what] = out

@@ -16,6 +16,8 @@ author:
 notes:
   - In check mode the device is queried and nothing is written.
   - Falls back to C(mstflint) when MFT's flint is absent.
+extends_documentation_fragment:
+  - gpuforge.cluster.flint
 options:
   device:
     description: The device for C(-d), a PCI address C(01:00.0), an IB device C(mlx4_0) or an in-band switch C(lid-5).
@@ -25,9 +27,6 @@ options:
     description: Path of the image file on the managed host (its directory must exist); C(DEST.query.txt) gets the query.
     type: path
     required: true
-  executable:
-    description: Name or path of the tool (default C(flint), then C(mstflint)).
-    type: str
 """
 
 EXAMPLES = r"""

@@ -20,6 +20,8 @@ notes:
   - In check mode nothing is burned; the decision and a diff are returned.
   - The new firmware runs only after a reset (host reboot, C(mlxfwreset)) or, for an unmanaged switch, a power cycle;
     C(pending_reset) says when the query still shows the old running version.
+extends_documentation_fragment:
+  - gpuforge.cluster.flint
 options:
   device:
     description: The device for C(-d) (PCI address, IB device name or C(lid-N)).
@@ -45,9 +47,6 @@ options:
     description: Allow an older version of the same PSID.
     type: bool
     default: false
-  executable:
-    description: Name or path of the tool (default C(flint), then C(mstflint)).
-    type: str
 """
 
 EXAMPLES = r"""

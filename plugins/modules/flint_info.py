@@ -14,6 +14,9 @@ author:
   - gpuforge.cluster maintainers (@gpuforge)
 notes:
   - Read-only; supports check mode. The tool runs with C(LC_ALL=C).
+extends_documentation_fragment:
+  - gpuforge.cluster.flint
+  - gpuforge.cluster.tool_output
 options:
   device:
     description:
@@ -30,16 +33,6 @@ options:
     description: Run C(query full) instead of C(query).
     type: bool
     default: false
-  output:
-    description: Text of a flint query to parse instead of running the tool.
-    type: str
-  src:
-    description: Path on the managed host of a file with flint query output to parse instead.
-    type: path
-  executable:
-    description:
-      - Name or path of the tool. Default is C(flint), then C(mstflint) when flint is not installed.
-    type: str
 """
 
 EXAMPLES = r"""

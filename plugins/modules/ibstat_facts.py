@@ -17,13 +17,9 @@ author:
   - gpuforge.cluster maintainers (@gpuforge)
 notes:
   - Read-only; supports check mode. The tool runs with C(LC_ALL=C).
+extends_documentation_fragment:
+  - gpuforge.cluster.tool_output
 options:
-  output:
-    description: Text of C(ibstat) to parse instead of running the tool.
-    type: str
-  src:
-    description: Path on the managed host of a file with C(ibstat) output to parse instead.
-    type: path
   executable:
     description: Name or path of the ibstat binary.
     type: str

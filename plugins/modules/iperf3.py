@@ -20,6 +20,8 @@ notes:
     (one test, then exit; C(-D) returns at once) or an C(async) task with C(iperf3 -s -1). An iperf3 server
     runs one test at a time; a second client gets C(server_busy)."
   - C(--connect-timeout) needs iperf3 3.2 or later; O(connect_timeout_ms=0) leaves it out.
+extends_documentation_fragment:
+  - gpuforge.cluster.tool_output
 options:
   server:
     description: Address or name of the iperf3 server (the peer's address on the network under test).
@@ -51,12 +53,6 @@ options:
     description: Name or path of the iperf3 binary.
     type: str
     default: iperf3
-  output:
-    description: Text of C(iperf3 -J) to parse instead of running the tool.
-    type: str
-  src:
-    description: Path on the managed host of a file with C(iperf3 -J) output to parse instead.
-    type: path
 """
 
 EXAMPLES = r"""

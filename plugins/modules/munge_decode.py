@@ -59,6 +59,7 @@ failed_origins:
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import run_tool
 
 STATUS_RE = re.compile(r"^STATUS:\s+(.*?)\s*$", re.M)
 
@@ -81,11 +82,9 @@ def main():
         argument_spec={"credentials": {"type": "dict", "required": True, "no_log": True}},
         supports_check_mode=True,
     )
-    unmunge = module.get_bin_path("unmunge", required=True)
     decoded, failed = [], {}
     for origin, credential in sorted(module.params["credentials"].items()):
-        rc, out, err = module.run_command([unmunge], data=str(credential), binary_data=False,
-                                          environ_update={"LC_ALL": "C"})
+        rc, out, err, _argv = run_tool(module, "unmunge", [], "munge", data=credential)
         reason = judge(rc, out, err)
         if reason is None:
             decoded.append(origin)

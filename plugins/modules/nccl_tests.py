@@ -173,7 +173,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.cluster.plugins.module_utils import nccl_expect
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.common import ParseError
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.nccl_tests import parse_nccl_tests
-from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import find_tool
+from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import find_tool, run_tool
 
 
 def build_argv(p, binary, mpirun=None, hostfile=None):
@@ -305,8 +305,9 @@ def main():
             hostfile = p["hostfile"] or tempfile.mkstemp(prefix="nccl-tests-hosts-")[1]
             with open(hostfile, "w") as handle:
                 handle.writelines(f"{h} slots={p['slots_per_host']}\n" for h in p["hosts"])
-        argv = ["timeout", "--kill-after=10", str(p["timeout"]), *build_argv(p, binary, mpirun, hostfile)]
-        rc, out, err = module.run_command(argv, environ_update=p["env"])
+        rc, out, err, argv = run_tool(module, "timeout", ["--kill-after=10", str(p["timeout"]),
+                                                          *build_argv(p, binary, mpirun, hostfile)],
+                                      "coreutils", env=p["env"])
         text = out + ("\n" + err if err else "")
         run = {"cmd": argv, "rc": rc}
         if p["log"]:

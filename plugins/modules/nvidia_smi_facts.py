@@ -15,15 +15,6 @@ description:
 author:
   - gpuforge.cluster maintainers (@gpuforge)
 options:
-  output:
-    description:
-      - Text of C(nvidia-smi -q -x) to parse instead of running the tool.
-    type: str
-  src:
-    description:
-      - Path on the managed host of a file holding C(nvidia-smi -q -x) output to parse instead of running
-        the tool.
-    type: path
   executable:
     description:
       - Name or path of the nvidia-smi binary.
@@ -48,7 +39,8 @@ options:
         O(fail_on_error). The returned facts replace a copy cached from an earlier run.
     type: bool
     default: false
-extends_documentation_fragment: []
+extends_documentation_fragment:
+  - gpuforge.cluster.tool_output
 attributes: {}
 notes:
   - Supports C(check_mode); the module never changes the host.

@@ -26,6 +26,8 @@ notes:
   - "Latency tests run perftest's iteration count (1000): with C(-D) they print only an average, not the
     latency table, so O(duration) is refused for them."
   - "The TCP exchange port (O(port), perftest's default 18515) must be open between the nodes."
+extends_documentation_fragment:
+  - gpuforge.cluster.tool_output
 options:
   test:
     description: The perftest program to run (also its executable's name).
@@ -60,12 +62,6 @@ options:
     type: int
   bindir:
     description: Directory holding the perftest programs; the test's name is looked up on C(PATH) when unset.
-    type: path
-  output:
-    description: Text of a perftest run to parse instead of running anything.
-    type: str
-  src:
-    description: Path on the managed host of a file with perftest output to parse instead.
     type: path
 """
 

@@ -13,13 +13,9 @@ author:
   - gpuforge.cluster maintainers (@gpuforge)
 notes:
   - Read-only; supports check mode. The tool runs with C(LC_ALL=C).
+extends_documentation_fragment:
+  - gpuforge.cluster.tool_output
 options:
-  output:
-    description: Text of C(slurmd -C) to parse instead of running the tool.
-    type: str
-  src:
-    description: Path on the managed host of a file with C(slurmd -C) output to parse instead.
-    type: path
   executable:
     description: Name or path of the slurmd binary.
     type: str

@@ -114,6 +114,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import find_tool, run_tool
 
 # What OpenSSH prints when sshd drops a connection before authentication (MaxStartups, a busy sshd):
 # "kex_exchange_identification: read: Connection reset by peer",
@@ -122,13 +123,13 @@ THROTTLED = re.compile(r"kex_exchange_identification|ssh_exchange_identification
                        r"Connection (reset|closed) by")
 
 
-def probe(module, ssh, target, expect, timeout, retries):
-    argv = [ssh, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+def probe(module, target, expect, timeout, retries):
+    args = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
             "-o", "ConnectTimeout=%d" % timeout, target, "hostname"]
     attempts = 0
     while True:
         attempts += 1
-        rc, out, err = module.run_command(argv, environ_update={"LC_ALL": "C"})
+        rc, out, err, _argv = run_tool(module, "ssh", args, "openssh-client")
         if rc == 255 and THROTTLED.search(err) and attempts <= retries:
             time.sleep(min(4.0, 0.2 * 2 ** attempts) * random.uniform(0.5, 1.5))
             continue
@@ -168,7 +169,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    ssh = module.get_bin_path("ssh", required=True)
+    find_tool(module, "ssh", "openssh-client")  # fail once, before any probe, when ssh is missing
     targets = module.params["targets"]
     me = module.params["self"] or socket.gethostname().split(".")[0]
     plan = schedule(targets, me, module.params["all_names"])
@@ -176,7 +177,7 @@ def main():
 
     def probe_host(indexes):
         for index in indexes:
-            results[index] = probe(module, ssh, targets[index]["target"], targets[index]["expect"],
+            results[index] = probe(module, targets[index]["target"], targets[index]["expect"],
                                    module.params["connect_timeout"], module.params["retries"])
 
     with ThreadPoolExecutor(max_workers=max(1, module.params["parallel"])) as pool:

@@ -4,17 +4,19 @@ nodes (names, BatchMode SSH, password logins off)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 import re
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import labctl
 import pytest
-from conftest import GPU_NODES, LOGIN_USERS, NODES, PASSWORD_NODE, PREFIX, REPO, node_exec
+from conftest import GPU_NODES, LOGIN_USERS, NODES, PASSWORD_NODE, PREFIX, REPO, SUBNET, SUBNET2, node_exec
 
 NODE_NAMES = [f"node{i}" for i in range(NODES)]
 # nvidia_stack needs a pinned sha256 for cuda-keyring before it would download it. The lab never downloads it
@@ -94,7 +96,7 @@ def ssh_as_login_user(inventory: Path, node: str, *command: str, methods: str = 
         ["ssh", "-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={key_dir}/known_hosts",
          "-o", "StrictHostKeyChecking=yes", "-i", str(key_dir / "id_ed25519"),
          "-o", f"PreferredAuthentications={methods}", "-o", "ControlMaster=no", "-o", "ControlPath=none",
-         f"{LOGIN_USERS.get(node, 'labadmin')}@10.79.0.{10 + int(node[4:])}", *command],
+         f"{LOGIN_USERS.get(node, 'labadmin')}@{SUBNET}.{10 + int(node[4:])}", *command],
         capture_output=True, text=True, check=False)
 
 
@@ -110,26 +112,27 @@ def test_jumbo_frames_pass_unfragmented_on_the_second_network(inventory):
     with DF set; one byte more must be refused by the sender (the MTU is what the test says it is)."""
     if NODES < 2:
         pytest.skip("needs 2 nodes")
-    route = node_exec("node0", "ip", "-o", "-4", "route", "get", "10.81.0.11").stdout
+    route = node_exec("node0", "ip", "-o", "-4", "route", "get", f"{SUBNET2}.11").stdout
     iface = route.split(" dev ")[1].split()[0]
     assert node_exec("node0", "cat", f"/sys/class/net/{iface}/mtu").stdout.strip() == "9000"
-    ok = node_exec("node0", "ping", "-M", "do", "-s", "8972", "-c", "2", "-W", "2", "10.81.0.11", check=False)
+    ok = node_exec("node0", "ping", "-M", "do", "-s", "8972", "-c", "2", "-W", "2", f"{SUBNET2}.11",
+                   check=False)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "2 received" in ok.stdout
-    too_big = node_exec("node0", "ping", "-M", "do", "-s", "8973", "-c", "1", "-W", "2", "10.81.0.11",
+    too_big = node_exec("node0", "ping", "-M", "do", "-s", "8973", "-c", "1", "-W", "2", f"{SUBNET2}.11",
                         check=False)
     assert too_big.returncode != 0 and "mtu=9000" in (too_big.stdout + too_big.stderr), too_big
 
 
 @pytest.mark.parametrize(("extravars", "names"), [
     ({"ssh_trust_user": ["cluster", "admin"]}, "ssh_trust_user"),
-    ({"cluster_ip": "10.79.0.300"}, "cluster_ip"),
+    ({"cluster_ip": f"{SUBNET}.300"}, "cluster_ip"),
     # The node model (role cluster): an address the node does not have, a node on another network
     # (node2's address on the lab's second network), names equal but for case.
-    ({"cluster_ip": "{{ '10.79.0.99' if inventory_hostname == 'node1' else ansible_host }}"},
-     "node1: cluster_ip 10.79.0.99 is not an address of this node"),
-    ({"cluster_ip": "{{ '10.81.0.12' if inventory_hostname == 'node2' else ansible_host }}"},
-     "10.81.0.0/24: node2 10.81.0.12/24"),
+    ({"cluster_ip": f"{{{{ '{SUBNET}.99' if inventory_hostname == 'node1' else ansible_host }}}}"},
+     f"node1: cluster_ip {SUBNET}.99 is not an address of this node"),
+    ({"cluster_ip": f"{{{{ '{SUBNET2}.12' if inventory_hostname == 'node2' else ansible_host }}}}"},
+     f"{SUBNET2}.0/24: node2 {SUBNET2}.12/24"),
     ({"cluster_hostname": "{{ 'Node1' if inventory_hostname == 'node2' else inventory_hostname }}"},
      "node1 and node2 have names that differ only in case (Node1, node1)"),
     ({"munge_slurm_partitions": [{"name": "gpu", "nodes": ["node0", "node9"]}]}, "node9"),
@@ -152,9 +155,14 @@ def test_jumbo_frames_pass_unfragmented_on_the_second_network(inventory):
      "nvidia_stack_keyring_url must be an https:// URL"),
     ({"gpuforge_gpu_stack": True},
      "cuda-keyring is not installed and nvidia_stack_keyring_sha256 has no SHA-256"),
+    ({"ssh_trust_sshd_settings": {"PasswordAuthentication": "yes"}},
+     "ssh_trust_sshd_settings must map sshd keywords to one-line values, without the role's own keywords"),
+    ({"ssh_trust_password_revert_seconds": 5},
+     "ssh_trust_password_revert_seconds must be a whole number of seconds, at least 15"),
 ], ids=["user-list", "bad-cluster-ip", "cluster-ip-not-on-node", "nodes-on-two-networks",
         "names-differ-in-case", "partition-unknown-node", "short-munge-key", "login-key-not-public",
-        "rdma-port-default-route", "rdma-ipoib-jumbo-datagram", "keyring-over-http", "keyring-not-pinned"])
+        "rdma-port-default-route", "rdma-ipoib-jumbo-datagram", "keyring-over-http", "keyring-not-pinned",
+        "sshd-setting-reserved", "revert-deadline-too-short"])
 def test_bad_input_fails_before_any_change(inventory, fact_cache, password, extravars, names):
     run = labctl.run_playbook("site.yml", inventory, extravars=extravars, fact_cache=fact_cache,
                               password=password)
@@ -164,6 +172,21 @@ def test_bad_input_fails_before_any_change(inventory, fact_cache, password, extr
     assert run.changed == 0
     for node in NODE_NAMES:
         assert node_state(node) == FIRST_STATE[node], f"{node} changed after bad input"
+
+
+def test_a_play_without_a_compute_node_is_refused_before_any_change(inventory, fact_cache, password):
+    # node2 left out (--limit, or unreachable): the names, time servers and slurm.conf need its node model and
+    # measured hardware. Preflight names it and the way on (the node model's check comes first; munge_slurm's
+    # own check stands behind it for a node lost between stages); no node changes.
+    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, password=password,
+                              limit=",".join(NODE_NAMES[:-1]))
+    assert run.rc != 0
+    text = failure_text(run)
+    assert f"for {NODE_NAMES[-1]}: these hosts are not in this play" in text, text
+    assert "run the play on every node of the group, without --limit" in text
+    assert run.changed == 0
+    for node in NODE_NAMES:
+        assert node_state(node) == FIRST_STATE[node], f"{node} changed after a play without {NODE_NAMES[-1]}"
 
 
 def _standin_device(node: str, device_id: str | None = None) -> str:
@@ -224,12 +247,91 @@ def test_gpu_preflight_on_a_gpu_subset_raises_nothing(inventory, fact_cache, pas
     assert checked and checked <= set(GPU_NODES), checked
 
 
-def test_site_converges(inventory, fact_cache, password):
+def test_check_mode_on_fresh_nodes_previews_without_failing(inventory, fact_cache, password):
+    # A user previews the first run: on nodes that have nothing yet, site.yml --check --diff finishes with
+    # failed=0, shows the diffs it would make, says which steps wait for the real install, and changes
+    # nothing.
+    run = labctl.run_playbook("site.yml", inventory, check=True, fact_cache=fact_cache, password=password)
+    assert run.rc == 0, failure_text(run)
+    assert run.failed == 0
+    said = " ".join(str(msg) for _host, msg in run.shown)
+    for waits in ("chrony is not installed yet", "user 'cluster' is created by the real run",
+                  "munge and Slurm are not installed yet", "Open MPI is not installed yet"):
+        assert waits in said, waits
+    assert any(status == "changed" for *_rest, status in run.tasks)  # what it would change is reported
+    for node in NODE_NAMES:
+        assert node_state(node) == FIRST_STATE[node], f"{node} changed in check mode"
+
+
+class PsSampler:
+    """Every node's and the controller's process list (argv and environment), sampled while a run goes on."""
+
+    def __init__(self) -> None:
+        self.samples: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        script = ("for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline; echo;"
+                  " tr '\\0' ' ' < $p/environ; echo; done")
+        while not self._stop.is_set():
+            for node in NODE_NAMES:
+                out = node_exec(node, "sh", "-c", script + " 2>/dev/null", check=False).stdout
+                self.samples.append(out)
+            self.samples.append(subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True,
+                                               check=False).stdout)
+            self._stop.wait(4)
+
+    def __enter__(self) -> PsSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def secret_forms(secret: bytes) -> set[str]:
+    """The ways a secret could show in text: as it is, base64, hex (whole, 24-character slices of b64)."""
+    b64 = base64.b64encode(secret).decode()
+    forms = {b64[i:i + 24] for i in range(0, max(len(b64) - 24, 1), 12)} | {secret.hex()[:32]}
+    text = secret.decode("utf-8", "replace").strip()
+    if len(text) >= 16 and text.isprintable():
+        forms.add(text)
+    return forms
+
+
+def test_site_converges(inventory, fact_cache, password, tmp_path):
     # First contact: node0 takes only a password (ansible-playbook -k); the others already take the key.
-    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, password=password)
+    # The converge runs at -vvv with ansible-runner's events kept and every node's processes sampled: no
+    # munge key, JWT key, login password or slurmrestd token appears in the output, the events or any argv
+    # or environment.
+    artifacts = tmp_path / "artifacts"
+    with PsSampler() as ps:
+        run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, password=password,
+                                  verbosity=3, keep_artifacts=artifacts)
     assert run.rc == 0, failure_text(run)
     assert run.changed > 0
-    print(f"\ncold converge: {run.wall_s:.1f}s, changed={run.changed}")
+    print(f"\ncold converge (-vvv): {run.wall_s:.1f}s, changed={run.changed}, "
+          f"{len(ps.samples)} process samples")
+    def node_file(path: str) -> bytes:
+        return subprocess.run(["podman", "exec", f"{PREFIX}-node0", "cat", path], capture_output=True,
+                              check=False).stdout
+
+    secrets = {"munge key": node_file("/etc/munge/munge.key"), "login password": password.encode()}
+    if node_file("/etc/slurm/jwt_hs256.key"):  # slurmrestd on (munge_slurm_restd)
+        secrets["JWT key"] = node_file("/etc/slurm/jwt_hs256.key")
+    assert len(secrets["munge key"]) >= 32
+    texts = {str(path): path.read_text(errors="replace") for path in artifacts.rglob("*") if path.is_file()}
+    assert any("job_events" in name for name in texts) and any(name.endswith("stdout") for name in texts)
+    assert "<127.0.0.1>" in "".join(texts.values()) or "ESTABLISH SSH CONNECTION" in "".join(texts.values())
+    texts["process samples"] = "\n".join(ps.samples)
+    jwt_token = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.")
+    for where, text in texts.items():
+        for name, secret in secrets.items():
+            for form in secret_forms(secret):
+                assert form not in text, f"{name} appears in {where}"
+        assert not jwt_token.search(text), f"a slurmrestd token appears in {where}"
 
 
 def test_rerun_changes_nothing(inventory, fact_cache):
@@ -314,13 +416,13 @@ def test_rdma_ports_are_written_and_a_drifted_port_is_repaired(inventory, fact_c
     # node0 and node1 write their port for systemd-networkd (found by MAC), node2 for netplan as Ubuntu does
     # (by name: netplan matches a permanent MAC, which a veth has not); networkd applies both.
     conf = node_exec("node1", "cat", "/etc/systemd/network/60-gpuforge-data.network").stdout
-    assert "MTUBytes=9000" in conf and "Address=10.81.0.11/24" in conf and "RequiredForOnline=no" in conf
+    assert "MTUBytes=9000" in conf and f"Address={SUBNET2}.11/24" in conf and "RequiredForOnline=no" in conf
     assert re.search(r"^MACAddress=02:00:00:[0-9a-f]{2}:00:0b$", conf, re.M), conf
     assert node_exec("node2", "stat", "-c", "%a", RDMA_FILES[1]).stdout.strip() == "600"
     status = node_exec("node2", "networkctl", "status", "data0").stdout
     assert "/run/systemd/network/10-netplan-data0.network" in status, status
     for node in NODE_NAMES:
-        assert data_port(node) == (9000, [f"10.81.0.{10 + int(node[4:])}/24"])
+        assert data_port(node) == (9000, [f"{SUBNET2}.{10 + int(node[4:])}/24"])
         links = node_exec(node, "networkctl", "list").stdout
         assert re.search(r"data0\s+ether\s+routable\s+configured", links), (node, links)
     # node1's port loses its address and jumbo MTU (a reboot before the files existed, a hand-made change):
@@ -330,7 +432,7 @@ def test_rdma_ports_are_written_and_a_drifted_port_is_repaired(inventory, fact_c
     run = labctl.run_playbook("fabric.yml", inventory, fact_cache=fact_cache)
     assert run.rc == 0, failure_text(run)
     assert {host for _task, host in changed_tasks(run)} == {"node1"}, changed_tasks(run)
-    assert data_port("node1") == (9000, ["10.81.0.11/24"])
+    assert data_port("node1") == (9000, [f"{SUBNET2}.11/24"])
     again = labctl.run_playbook("fabric.yml", inventory, fact_cache=fact_cache)
     assert again.rc == 0 and again.changed == 0, changed_tasks(again)
 
@@ -346,9 +448,9 @@ def test_a_switch_port_that_drops_jumbo_frames_is_named(inventory, fact_cache):
         subprocess.run(["ip", "link", "set", port, "mtu", "9000"], check=True)
     assert run.rc != 0 and run.changed == 0
     text = failure_text(run)
-    assert ("node0 -> node1 10.81.0.11 (network data, data0 MTU 9000): 8972-byte payload with DF lost, a "
+    assert (f"node0 -> node1 {SUBNET2}.11 (network data, data0 MTU 9000): 8972-byte payload with DF lost, a "
             "56-byte ping answered: a switch port or the peer drops frames above a smaller MTU") in text, text
-    assert "node1 -> node2 10.81.0.12" in text and "node0 -> node2" not in text
+    assert f"node1 -> node2 {SUBNET2}.12" in text and "node0 -> node2" not in text
 
 
 def test_iperf3_between_the_nodes_gives_the_pair_table(inventory, fact_cache):
@@ -547,6 +649,98 @@ def test_restart_drain_is_resumed_but_an_admin_drain_stays(inventory, fact_cache
     assert slurm_nodes()["node2"][0] == "idle", slurm_nodes()
 
 
+SLURM_FILES = ("/etc/slurm/slurm.conf", "/etc/slurm/gres.conf", "/etc/slurm/cgroup.conf")
+PENDING = "/var/lib/gpuforge/munge_slurm/pending.json"
+
+
+def slurm_files() -> dict:
+    return {node: node_exec(node, "sha256sum", *SLURM_FILES).stdout for node in NODE_NAMES}
+
+
+def slurm_setting(key: str) -> str:
+    for line in node_exec("node0", "scontrol", "show", "config").stdout.splitlines():
+        if line.split("=", 1)[0].strip() == key:
+            return line.split("=", 1)[1].strip()
+    raise AssertionError(f"{key} not in scontrol show config")
+
+
+def srun_everywhere() -> list[str]:
+    out = node_exec("node0", "srun", "-N", str(NODES), "--immediate=90", "hostname").stdout
+    return sorted(out.split())
+
+
+def test_a_slurmctld_that_does_not_come_back_gets_the_previous_files(inventory, fact_cache):
+    # A value slurmd -G accepts (it never reads StateSaveLocation) but that stops slurmctld at start: the
+    # restart fails, every node gets its previous slurm.conf, gres.conf and cgroup.conf back, slurmctld runs
+    # them, the cluster still runs jobs on every node, and the play fails naming the setting and slurmctld's
+    # own words.
+    before = slurm_files()
+    states = {node: node_state(node) for node in NODE_NAMES}
+    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, tags="munge_slurm", extravars={
+        "munge_slurm_config": {"StateSaveLocation": "/nonexistent/state"}, "munge_slurm_restart_timeout": 15})
+    assert run.rc != 0
+    text = failure_text(run)
+    assert "did not answer `scontrol ping` within 15 s after the restart" in text, text
+    assert "StateSaveLocation: /var/spool/slurmctld -> /nonexistent/state" in text
+    assert "fatal: mkdir(/nonexistent/state)" in text
+    assert "are back on every node and slurmctld answers again with them" in text
+    assert ("Check with slurmd that the node's GPUs are the ones nvidia-smi found", "node1") in {
+        (task, host) for _d, task, host, status in run.tasks if status == "ok"}
+    assert slurm_files() == before
+    assert {node: node_state(node) for node in NODE_NAMES} == states
+    assert slurm_setting("StateSaveLocation") == "/var/spool/slurmctld"
+    assert srun_everywhere() == NODE_NAMES
+    for node in NODE_NAMES:
+        assert node_exec(node, "test", "-e", PENDING, check=False).returncode == 1
+    rerun = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, tags="munge_slurm")
+    assert rerun.rc == 0 and rerun.changed == 0, failure_text(rerun) or changed_tasks(rerun)
+
+
+def test_a_run_killed_before_the_restart_is_finished_by_the_next(inventory, fact_cache):
+    # MpiDefault needs a restart. The run is killed (ansible-runner kills its process group) once every node
+    # has the new slurm.conf and before any daemon restarted: slurmctld still runs the old value and each node
+    # keeps the pending marker. The next run with the same settings writes nothing and only restarts.
+    change = {"munge_slurm_config": {"MpiDefault": "pmi2"}}
+    write = "Write slurm.conf, gres.conf and cgroup.conf (the previous ones kept, the owed restart recorded)"
+    seen = set()
+
+    def after_the_write(event: dict) -> bool:
+        task = (event.get("event_data") or {}).get("task")
+        if event.get("event") == "playbook_on_task_start" and write in seen and task != write:
+            return True
+        if task == write:
+            seen.add(task)
+        return False
+
+    killed = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, tags="munge_slurm",
+                                 extravars=change, cancel_when=after_the_write)
+    assert killed.status == "canceled", killed.status
+    assert {host for _d, task, host, status in killed.tasks if task == write and status == "changed"} == set(
+        NODE_NAMES)
+    assert not any(task.startswith("Restart slurm") for _d, task, _h, _s in killed.tasks)
+    assert slurm_setting("MpiDefault") == "none"
+    for node in NODE_NAMES:
+        assert "MpiDefault=pmi2" in node_exec(node, "cat", "/etc/slurm/slurm.conf").stdout
+        assert '"restart"' in node_exec(node, "cat", PENDING).stdout
+    try:
+        run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, tags="munge_slurm",
+                                  extravars=change)
+        assert run.rc == 0, failure_text(run)
+        changed = changed_tasks(run)
+        restarts = {("Restart slurmctld", "node0")} | {("Restart slurmd", node) for node in NODE_NAMES}
+        cleared = {("Clear the pending marker (the daemons run the new files)", node) for node in NODE_NAMES}
+        assert changed == restarts | cleared, changed
+        assert slurm_setting("MpiDefault") == "pmi2"
+        said = " ".join(str(msg) for _h, msg in run.shown)
+        assert ("an earlier run changed the files and stopped before the restart (MpiDefault: none -> pmi2)"
+                in said)
+    finally:
+        back = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, tags="munge_slurm")
+    assert back.rc == 0, failure_text(back)
+    assert slurm_setting("MpiDefault") == "none"
+    assert srun_everywhere() == NODE_NAMES
+
+
 TORCH_WHEELS = sorted(Path("/opt/wheels").glob("torch-*+cpu-cp311-*.whl"))
 TORCH_WHEEL = Path(os.environ["LAB_TORCH_WHEEL"]) if os.environ.get("LAB_TORCH_WHEEL") else (
     TORCH_WHEELS[0] if TORCH_WHEELS else None)
@@ -569,7 +763,7 @@ def test_ddp_smoke_job_same_loss_on_every_node(inventory, fact_cache):
 def test_hostname_resolves_to_cluster_address(inventory, node):
     index = NODE_NAMES.index(node)
     out = node_exec(node, "sh", "-c", "getent hosts $(hostname)").stdout.split()
-    assert out[0] == f"10.79.0.{10 + index}"
+    assert out[0] == f"{SUBNET}.{10 + index}"
     assert out[1] == f"{node}.lab.gpuforge.test"
 
 
@@ -738,4 +932,142 @@ def _firmware_checks(inventory: Path, fact_cache: Path, tmp_path: Path) -> None:
     query = node_exec("node0", "flint", "-d", "lid-2", "query").stdout
     assert re.search(r"^PSID:\s+MT_1260110021$", query, re.M), query
     again = labctl.run_playbook("firmware.yml", inventory, fact_cache=fact_cache, extravars=burn)
+    assert again.rc == 0 and again.changed == 0, changed_tasks(again)
+
+
+SSHD_DROPIN = "/etc/ssh/sshd_config.d/05-gpuforge-password-auth.conf"
+# A drop-in an admin left before ssh_trust changes it: 0600 on purpose, the revert puts mode and content back.
+PREVIOUS_DROPIN = "# Left by an admin.\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+REVERT_TIMER = "gpuforge-sshd-revert.timer"
+
+
+def put_sshd_dropin(node: str, content: str, mode: str) -> None:
+    """Write the password drop-in on the node by hand and make sshd run with it."""
+    subprocess.run(["podman", "exec", "-i", f"{PREFIX}-{node}", "sh", "-c",
+                    f"cat > {SSHD_DROPIN} && chmod {mode} {SSHD_DROPIN} && sshd -t && systemctl reload ssh"],
+                   input=content, text=True, check=True)
+
+
+def sshd_dropin(node: str) -> tuple:
+    """(content, 'mode owner group') of the password drop-in on the node."""
+    return (node_exec(node, "cat", SSHD_DROPIN).stdout,
+            node_exec(node, "stat", "-c", "%a %U %G", SSHD_DROPIN).stdout.strip())
+
+
+def revert_armed(node: str) -> bool:
+    return node_exec(node, "systemctl", "is-active", "--quiet", REVERT_TIMER, check=False).returncode == 0
+
+
+def revert_journal(node: str, since: float) -> list:
+    """(monotonic seconds, message) of the revert timer's and service's journal since a wall-clock time."""
+    out = node_exec(node, "journalctl", "-o", "json", f"--since=@{since:.0f}", "-u", REVERT_TIMER,
+                    "-u", REVERT_TIMER.replace(".timer", ".service")).stdout
+    return [(int(entry["__MONOTONIC_TIMESTAMP"]) / 1e6, entry["MESSAGE"])
+            for entry in map(json.loads, out.splitlines()) if isinstance(entry.get("MESSAGE"), str)]
+
+
+def ansible_playbook() -> str:
+    """The ansible-playbook of the Python that runs the tests (as lab/labctl.py finds it)."""
+    import sys  # here, not above: the imports at the top are shared by every test
+
+    return str(Path(sys.executable).parent / "ansible-playbook")
+
+
+def lockout_vars(node: str, deadline: int) -> dict:
+    """On one node, an sshd setting that sshd -t accepts but that shuts the controller's login user out."""
+    return {"ssh_trust_sshd_settings": "{{ {'AllowUsers': 'nobody'} if inventory_hostname == '" + node
+            + "' else {} }}",
+            "ssh_trust_password_revert_seconds": deadline}
+
+
+def test_a_password_change_that_locks_the_controller_out_is_put_back(inventory, fact_cache, tmp_path):
+    """Issue 12: a drop-in change whose key proof fails after the reload puts the previous drop-in back
+    (content and mode) at once; with the controller cut off after the reload, the node's timer puts it back
+    by itself within the deadline. Only node1 changes; the lab ends as site.yml leaves it."""
+    node, deadline = "node1", 20
+    put_sshd_dropin(node, PREVIOUS_DROPIN, "600")
+    previous = sshd_dropin(node)
+    assert previous == (PREVIOUS_DROPIN, "600 root root"), previous
+
+    # (a) The controller's key is refused after the reload: the run fails naming node1 and the cause, and the
+    # previous drop-in is back, byte for byte.
+    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, tags="ssh_trust",
+                              extravars=lockout_vars(node, deadline))
+    text = failure_text(run)
+    assert run.rc != 0 and {failure[0] for failure in run.failures} == {node}, text
+    assert f"{node}: turning password logins off failed at 'Prove key login from the controller again'" \
+        in text, text
+    assert "Permission denied (publickey)" in text and "is back and sshd reloaded" in text, text
+    changed = changed_tasks(run)
+    assert {host for _task, host in changed} == {node}, changed  # the other nodes arm nothing
+    assert sshd_dropin(node) == previous
+    assert not revert_armed(node)
+    res = ssh_as_login_user(inventory, node, "true")
+    assert res.returncode == 0, res.stderr
+
+    # (b) The same change with the controller cut off once sshd reloaded it: new connections from the
+    # controller are dropped from the moment the revert is armed (the proof after the reload hangs),
+    # ansible-playbook is killed while the proof waits, then every packet from the controller is dropped.
+    # The node puts the previous drop-in back by itself.
+    controller = f"{SUBNET}.1"
+    rules = [["INPUT", "-s", controller, "-p", "tcp", "--dport", "22", "--syn", "-j", "DROP"],
+             ["INPUT", "-s", controller, "-p", "tcp", "--dport", "22", "-j", "DROP"]]
+    extravars = tmp_path / "lockout.json"
+    extravars.write_text(json.dumps(lockout_vars(node, deadline)))
+    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_HOST_KEY_CHECKING": "True",
+           "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(fact_cache), "ANSIBLE_FORCE_COLOR": "0",
+           # Banners as each task starts (not with its first shown result), unbuffered.
+           "ANSIBLE_DISPLAY_SKIPPED_HOSTS": "True", "PYTHONUNBUFFERED": "1"}
+    playbook = subprocess.Popen(
+        [ansible_playbook(), "-i", str(inventory), "--tags", "ssh_trust", "-e", f"@{extravars}",
+         str(REPO / "playbooks" / "site.yml")],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    started, armed_at = time.time(), None
+    inserted = []
+    output = []
+    try:
+        for line in playbook.stdout:
+            output.append(line)
+            if line.startswith("TASK [") and "Arm the revert timer" in line:
+                in_netns(node, "iptables", "-I", *rules[0])
+                inserted.append(rules[0])
+                armed_at = time.monotonic()
+            elif line.startswith("TASK [") and "Prove key login from the controller again" in line:
+                os.killpg(playbook.pid, 9)
+                in_netns(node, "iptables", "-I", *rules[1])
+                inserted.append(rules[1])
+                break
+        playbook.wait(timeout=60)
+        assert armed_at is not None and playbook.returncode == -9, "".join(output[-40:])
+        assert "AllowUsers nobody" in sshd_dropin(node)[0] and revert_armed(node)  # the change is in force
+        while time.monotonic() - armed_at < deadline + 15 and (
+                revert_armed(node) or sshd_dropin(node) != previous):
+            time.sleep(1)
+    finally:
+        if playbook.poll() is None:
+            os.killpg(playbook.pid, 9)
+            playbook.wait()
+        for rule in inserted:
+            in_netns(node, "iptables", "-D", *rule)
+    assert sshd_dropin(node) == previous and not revert_armed(node), sshd_dropin(node)
+    # By the node's own clock: armed, then put back by the timer once the deadline passed (1 s accuracy).
+    journal = revert_journal(node, started)
+    [armed] = [at for at, message in journal if message.startswith(f"Started {REVERT_TIMER}")]
+    [put_back] = [at for at, message in journal if message == f"put back the previous {SSHD_DROPIN}"]
+    reverted_after = put_back - armed
+    assert deadline <= reverted_after <= deadline + 2, journal
+    res = ssh_as_login_user(inventory, node, "true")
+    assert res.returncode == 0, res.stderr
+    print(f"\n{node} put its previous sshd drop-in back {reverted_after:.1f}s after the revert was armed")
+
+    # The lab as site.yml leaves it: the role's drop-in through the same guard (armed, proven, cancelled),
+    # then a run that changes nothing and arms nothing.
+    run = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, tags="ssh_trust")
+    assert run.rc == 0, failure_text(run)
+    changed = changed_tasks(run)
+    assert {host for _task, host in changed} == {node}, changed
+    guard = {"Arm the revert timer, deadline in seconds 120", "Cancel the revert"}
+    assert guard <= {task for task, _host in changed}, changed
+    assert not revert_armed(node) and sshd_dropin(node)[1] == "644 root root"
+    again = labctl.run_playbook("site.yml", inventory, fact_cache=fact_cache, tags="ssh_trust")
     assert again.rc == 0 and again.changed == 0, changed_tasks(again)

@@ -77,6 +77,37 @@ def ignore_errors_findings(path: str, text: str) -> list[str]:
     return found
 
 
+# Jinja is glue (STYLE.md): a loop or a namespace() that decides something belongs in a filter or a
+# module's return, with unit tests. Role tasks, vars and defaults hold none.
+JINJA_LOOP_FILES = re.compile(r"^roles/[^/]+/(tasks|vars|defaults)/[^/]+\.ya?ml$")
+JINJA_LOOP = re.compile(r"\{%-?\s*for\b|\bnamespace\(")
+# Files another change is moving into filters (issue 12); each entry goes as soon as its file is clean.
+JINJA_LOOPS_PENDING: dict[str, str] = {}
+
+
+def jinja_loop_findings(path: str, text: str) -> list[str]:
+    """``{% for`` and ``namespace(`` in a role's tasks, vars or defaults."""
+    if not JINJA_LOOP_FILES.match(path):
+        return []
+    found = []
+    for num, line in enumerate(text.splitlines(), 1):
+        if JINJA_LOOP.search(line):
+            found.append(f"{path}:{num}: Jinja loop in a role's YAML (make it a filter): {line.strip()}")
+    return found
+
+
+# Every external tool runs through plugins/module_utils/runner.py (C locale, one "not found" message).
+DIRECT_RUN = re.compile(r"\.run_command\(|\bsubprocess\b|\bos\.(system|popen|exec\w*)\(")
+
+
+def direct_run_findings(path: str, text: str) -> list[str]:
+    """A module or module_utils file (other than the runner) that runs a tool itself."""
+    if not path.startswith(("plugins/modules/", "plugins/module_utils/")) or path.endswith("/runner.py"):
+        return []
+    return [f"{path}:{num}: runs a tool without module_utils/runner.py: {line.strip()}"
+            for num, line in enumerate(text.splitlines(), 1) if DIRECT_RUN.search(line)]
+
+
 def secret_findings(path: str, text: str | None) -> list[str]:
     """A file named like a private key, munge key or certificate bundle, or holding a private key."""
     found = []
@@ -348,6 +379,32 @@ def test_no_ignore_errors_in_roles_and_playbooks():
 
 
 @needs_git
+def test_no_jinja_loops_in_role_tasks_and_vars():
+    found = []
+    for path in _scanned(("roles/",)):
+        if path not in JINJA_LOOPS_PENDING:
+            found += jinja_loop_findings(path, _text(path) or "")
+    assert found == []
+
+
+@needs_git
+def test_jinja_loop_allowances_are_still_needed():
+    for path in JINJA_LOOPS_PENDING:
+        if path in FILES:
+            assert jinja_loop_findings(path, _text(path) or ""), (
+                f"{path} has no Jinja loop left: remove it from JINJA_LOOPS_PENDING")
+
+
+@needs_git
+def test_every_tool_call_goes_through_the_runner():
+    found = []
+    for path in _scanned(("plugins/",)):
+        if path.endswith(".py"):
+            found += direct_run_findings(path, _text(path) or "")
+    assert found == []
+
+
+@needs_git
 def test_no_secrets_in_git():
     found = []
     for path in FILES:
@@ -466,6 +523,34 @@ def test_scanner_catches_ignore_errors():
     assert len(ignore_errors_findings("roles/x/tasks/main.yml", text)) == 2
     assert ignore_errors_findings("p.yml", '  ignore_errors: "{{ ansible_check_mode }}"\n') == []
     assert ignore_errors_findings("p.yml", "  ignore_errors: false\n") == []
+
+
+@pytest.mark.parametrize("text", [
+    "    x: >-\n      {% for t in types | unique %}gpu:{{ t }}{% endfor %}\n",
+    "    x: \"{%- for k in keys -%}{{ k }}{%- endfor -%}\"\n",
+    "    fits: >-\n      {%- set ns = namespace(ok=true) -%}{{ ns.ok }}\n",
+    "block: |\n  {%for key, value in params | dictsort %}\n  {{ key }}\n  {% endfor %}\n",
+])
+def test_scanner_catches_jinja_loops(text):
+    assert jinja_loop_findings("roles/x/tasks/main.yml", text)
+    assert jinja_loop_findings("roles/x/vars/main.yml", text)
+
+
+def test_direct_run_scanner():
+    assert direct_run_findings("plugins/modules/x.py", "    rc, out, err = module.run_command([tool])\n")
+    assert direct_run_findings("plugins/module_utils/y.py", "import subprocess\n")
+    assert direct_run_findings("plugins/module_utils/runner.py", "module.run_command(argv)\n") == []
+    through = "rc, out, err, argv = run_tool(module, 'ip', [])\n"
+    assert direct_run_findings("plugins/modules/x.py", through) == []
+
+
+def test_jinja_loop_scanner_passes_filters_and_other_files():
+    gres = 'gres: "{{ types | gpuforge.cluster.slurm_gres }}"\n'
+    assert jinja_loop_findings("roles/x/tasks/gpus.yml", gres) == []
+    assert jinja_loop_findings("roles/x/tasks/main.yml", "loop: \"{{ nodes }}\"  # for every node\n") == []
+    # Templates may place values with a loop; playbooks are not role files.
+    template = "{% for line in lines %}\n{{ line }}\n{% endfor %}\n"
+    assert jinja_loop_findings("roles/x/templates/a.conf.j2", template) == []
 
 
 @pytest.mark.parametrize(

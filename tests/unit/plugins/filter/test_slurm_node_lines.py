@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.gpuforge.cluster.plugins.filter.gpu import gpu_type
-from ansible_collections.gpuforge.cluster.plugins.filter.slurm_nodes import slurm_node_lines
+from ansible_collections.gpuforge.cluster.plugins.filter.slurm_nodes import slurm_gres, slurm_node_lines
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers import nvidia_smi, slurm
 
 FIXTURES = Path(__file__).parents[1] / "module_utils" / "parsers" / "fixtures"
@@ -23,7 +23,7 @@ def gres_of(xml_name: str) -> tuple[str, list[str]]:
     """What roles/munge_slurm/tasks/gpus.yml computes, from a real nvidia-smi -q -x fixture."""
     gpus = nvidia_smi.parse_query_xml((FIXTURES / "nvidia_smi" / xml_name).read_text())["gpus"]
     types = [gpu_type(g["name"]) for g in gpus]
-    gres = ",".join(f"gpu:{t}:{types.count(t)}" for t in dict.fromkeys(types))
+    gres = slurm_gres(types)
     if any(g["minor_number"] is None for g in gpus):
         return gres, None  # no /dev/nvidiaN (Windows/WDDM): roles/munge_slurm/tasks/gpus.yml refuses
     lines = [f"NodeName=n1 Name=gpu Type={t} File=/dev/nvidia{g['minor_number']}"

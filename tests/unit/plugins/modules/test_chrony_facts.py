@@ -13,6 +13,7 @@ serves ``local stratum 10``; the unsynchronised tracking line is chronyd right a
 from __future__ import annotations
 
 import pytest
+from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import C_LOCALE
 from ansible_collections.gpuforge.cluster.plugins.modules import chrony_facts
 from ansible_collections.gpuforge.cluster.plugins.modules.chrony_facts import parse_sources, parse_tracking
 
@@ -170,8 +171,8 @@ def test_main_runs_chronyc_numeric_csv_c_locale():
 
     result = _run({}, run_command)
     assert calls == [
-        (["/usr/bin/chronyc", "-n", "-c", "sources"], {"LC_ALL": "C"}),
-        (["/usr/bin/chronyc", "-n", "-c", "tracking"], {"LC_ALL": "C"}),
+        (["/usr/bin/chronyc", "-n", "-c", "sources"], C_LOCALE),
+        (["/usr/bin/chronyc", "-n", "-c", "tracking"], C_LOCALE),
     ]
     assert result["ansible_facts"]["chrony"]["tracking"]["reference_name"] == "10.77.0.10"
 
@@ -191,7 +192,8 @@ def test_main_runs_only_what_is_not_given():
 def test_main_chronyc_missing():
     result = _run({}, bin_path=None)
     assert result["failed"] is True
-    assert result["msg"] == "chronyc not found: install chrony or give sources_output"
+    assert result["msg"].startswith("chronyc was not found on the PATH of ")
+    assert result["msg"].endswith(" (install chrony, or give sources_output)")
 
 
 def test_main_chronyc_fails():

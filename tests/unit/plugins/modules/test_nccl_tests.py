@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import C_LOCALE
 from ansible_collections.gpuforge.cluster.plugins.modules import nccl_tests
 
 from .test_fact_modules import _run
@@ -32,7 +33,7 @@ def test_local_run_argv_env_and_single_rank_busbw_skipped(tmp_path):
     )
     argv, env = calls[0]
     assert argv == [
-        "timeout",
+        "/usr/bin/tool",
         "--kill-after=10",
         "600",
         "/usr/bin/tool",
@@ -45,7 +46,7 @@ def test_local_run_argv_env_and_single_rank_busbw_skipped(tmp_path):
         "-g",
         "1",
     ]
-    assert env == {"NCCL_DEBUG": "INFO"}
+    assert env == {**C_LOCALE, "NCCL_DEBUG": "INFO"}  # through module_utils/runner.py
     assert result["failed"] is False
     assert result["size_max_bytes"] == 1073741824 and result["algbw_max_size_gbps"] == 1503.7
     assert result["busbw_max_size_gbps"] == 0.0
@@ -97,7 +98,7 @@ def test_mpirun_argv_hostfile_and_x(tmp_path):
         "-g",
         "1",
     ]
-    assert env == {"NCCL_IB_HCA": "=mlx5_0:1", "NCCL_DEBUG": "INFO"}
+    assert env == {**C_LOCALE, "NCCL_IB_HCA": "=mlx5_0:1", "NCCL_DEBUG": "INFO"}
     assert text == "n1 slots=4\nn2 slots=4\n"
 
 

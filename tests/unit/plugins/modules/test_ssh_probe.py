@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from unittest.mock import patch
 
+from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import C_LOCALE
 from ansible_collections.gpuforge.cluster.plugins.modules import ssh_probe
 
 from .harness import run_module
@@ -58,7 +59,7 @@ def test_all_targets_answer():
                                     "stderr": "", "ok": True, "attempts": 1}
     assert result["throttled"] == 0
     assert sorted(argv for argv, _env in calls) == sorted(argv_for(t["target"]) for t in TARGETS)
-    assert all(env == {"LC_ALL": "C"} for _argv, env in calls)
+    assert all(env == C_LOCALE for _argv, env in calls)  # through module_utils/runner.py
 
 
 def test_prompt_failure_and_wrong_host_are_listed():
