@@ -314,6 +314,7 @@ def test_site_converges(inventory, fact_cache, password, tmp_path):
     assert run.changed > 0
     print(f"\ncold converge (-vvv): {run.wall_s:.1f}s, changed={run.changed}, "
           f"{len(ps.samples)} process samples")
+
     def node_file(path: str) -> bytes:
         return subprocess.run(["podman", "exec", f"{PREFIX}-node0", "cat", path], capture_output=True,
                               check=False).stdout
