@@ -18,6 +18,10 @@ import stat
 import tempfile
 
 OCTAL_RE = re.compile(r"^0?[0-7]{3,4}$")
+# The argument spec of one entry of a ``files`` option (config_files, slurm_config).
+FILE_OPTIONS = dict(
+    dest=dict(type="path", required=True), content=dict(type="str", required=True),
+    owner=dict(type="str"), group=dict(type="str"), mode=dict(type="raw", default="0644"))
 
 
 class ConfigFilesError(ValueError):

@@ -109,6 +109,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.cluster.plugins.module_utils.config_files import (
+    FILE_OPTIONS,
     ConfigFilesError,
     check_request,
     file_diff,
@@ -123,9 +124,7 @@ ATTRS = dict(owner=dict(type="str"), group=dict(type="str"))
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            files=dict(type="list", elements="dict", required=True, options=dict(
-                ATTRS, dest=dict(type="path", required=True), content=dict(type="str", required=True),
-                mode=dict(type="raw", default="0644"))),
+            files=dict(type="list", elements="dict", required=True, options=FILE_OPTIONS),
             directories=dict(type="list", elements="dict", default=[], options=dict(
                 ATTRS, path=dict(type="path", required=True), mode=dict(type="raw", default="0755"))),
         ),

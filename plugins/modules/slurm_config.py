@@ -133,6 +133,7 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.cluster.plugins.module_utils.config_files import (
+    FILE_OPTIONS,
     ConfigFilesError,
     check_request,
     file_diff,
@@ -260,9 +261,7 @@ def _restored(module, state_dir, marker_path, pending):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            files=dict(type="list", elements="dict", default=[], options=dict(
-                dest=dict(type="path", required=True), content=dict(type="str", required=True),
-                owner=dict(type="str"), group=dict(type="str"), mode=dict(type="raw", default="0644"))),
+            files=dict(type="list", elements="dict", default=[], options=FILE_OPTIONS),
             restart_keys=dict(type="list", elements="str", default=[], no_log=False),
             main=dict(type="str", default="slurm.conf"),
             restart_reasons=dict(type="list", elements="str", default=[]),
