@@ -53,12 +53,15 @@ molecule_all() {
   for s in molecule/*/molecule.yml; do
     s=$(basename "$(dirname "$s")")
     echo "--- molecule scenario: $s"
+    local t0=$SECONDS
     molecule test -s "$s" || { echo "molecule scenario $s FAILED"; rc=1; }
+    echo "--- molecule scenario $s took $((SECONDS - t0))s"
   done
   return $rc
 }
 
-lab_e2e() { python -m pytest tests/lab -v -p no:cacheprovider -s; }
+# --durations: the slowest tests' times at the end, to keep the stage inside the CI budget.
+lab_e2e() { python -m pytest tests/lab -v -p no:cacheprovider -s --durations=15; }
 
 stage prep prep
 stage lint lint
