@@ -123,6 +123,49 @@ def _bare_value(text: str) -> tuple[int, str] | None:
     return lines[0] if len(lines) == 1 else None
 
 
+def _labelled_uuid(text: str, patterns: tuple, label: str, noun: str, words: dict | None = None) -> str:
+    """The UUID on the output's ``label`` lines (the first group of one of ``patterns``), '' when there is
+    none; every such line must agree. UnusableUUID for a placeholder or one of ``words``; ParseError naming
+    the line for a line that holds no UUID or a second, different one."""
+    words = words or {}
+    found: tuple[int, str, str] | None = None
+    for number, line in enumerate(text.splitlines(), 1):
+        hit = next((m for m in (pattern.match(line) for pattern in patterns) if m), None)
+        if not hit:
+            continue
+        value = hit.group(1)
+        if value.lower() in words:
+            raise UnusableUUID(words[value.lower()], number, line)
+        try:
+            value = canonical(value)
+        except ParseError:
+            raise ParseError(f"the {label} line does not hold a {noun}", number, line) from None
+        if found and found[2] != value:
+            raise ParseError(f"two different {label} lines (the first at line {found[0]})", number, line)
+        found = found or (number, line, value)
+    return _usable(found[2], found[0], found[1]) if found else ""
+
+
+def _bare_uuid(text: str, missing: str, words: dict | None = None) -> str:
+    """The UUID of an output that is one bare value (``bmc-info --get-system-guid``, ``product_uuid``,
+    ``dmidecode -s system-uuid``); UnusableUUID for a placeholder or one of ``words`` (dmidecode's words for
+    none), else ParseError(``missing``) naming the first line."""
+    words = words or {}
+    bare = _bare_value(text)
+    if bare:
+        word = bare[1].strip().lower()
+        if word in words:
+            raise UnusableUUID(words[word], *bare)
+        try:
+            value = canonical(bare[1])
+        except ParseError:
+            value = ""
+        if value:
+            return _usable(value, *bare)
+    number, line = first_content_line(text)
+    raise ParseError(missing, number, line)
+
+
 def parse_ipmitool_mc_guid(text: str) -> str:
     """The system GUID from ``ipmitool mc guid`` / ``bmc guid`` output (any version), from FreeIPMI ``bmc-info``
     ("System GUID : ...") or from ``bmc-info --get-system-guid`` (the bare GUID), in canonical form.
@@ -133,30 +176,8 @@ def parse_ipmitool_mc_guid(text: str) -> str:
     does not hold a GUID, and UnusableUUID when the GUID is all zeros, all FF or a placeholder.
     """
     text = check_text(text)
-    found: tuple[int, str, str] | None = None
-    for number, line in enumerate(text.splitlines(), 1):
-        hit = _SYSTEM_GUID.match(line)
-        if not hit:
-            continue
-        try:
-            value = canonical(hit.group(1))
-        except ParseError:
-            raise ParseError("the System GUID line does not hold a GUID", number, line) from None
-        if found and found[2] != value:
-            raise ParseError(f"two different System GUID lines (the first at line {found[0]})", number, line)
-        found = found or (number, line, value)
-    if found:
-        return _usable(found[2], found[0], found[1])
-    bare = _bare_value(text)
-    if bare:
-        try:
-            return _usable(canonical(bare[1]), *bare)
-        except UnusableUUID:
-            raise
-        except ParseError:
-            pass
-    number, line = first_content_line(text)
-    raise ParseError("no 'System GUID' line in the ipmitool mc guid output", number, line)
+    return (_labelled_uuid(text, (_SYSTEM_GUID,), "System GUID", "GUID")
+            or _bare_uuid(text, "no 'System GUID' line in the ipmitool mc guid output"))
 
 
 def parse_smbios_uuid(text: str) -> str:
@@ -168,36 +189,9 @@ def parse_smbios_uuid(text: str) -> str:
     the output holds no UUID or the UUID line holds something else.
     """
     text = check_text(text)
-    found: tuple[int, str, str] | None = None
-    for number, line in enumerate(text.splitlines(), 1):
-        hit = _DMI_UUID.match(line) or _SUM_UUID.match(line)
-        if not hit:
-            continue
-        value = hit.group(1)
-        if value.lower() in _DMI_WORDS:
-            raise UnusableUUID(_DMI_WORDS[value.lower()], number, line)
-        try:
-            value = canonical(value)
-        except ParseError:
-            raise ParseError("the UUID line does not hold a UUID", number, line) from None
-        if found and found[2] != value:
-            raise ParseError(f"two different UUID lines (the first at line {found[0]})", number, line)
-        found = found or (number, line, value)
-    if found:
-        return _usable(found[2], found[0], found[1])
-    bare = _bare_value(text)
-    if bare:
-        word = bare[1].strip().lower()
-        if word in _DMI_WORDS:
-            raise UnusableUUID(_DMI_WORDS[word], *bare)
-        try:
-            return _usable(canonical(bare[1]), *bare)
-        except UnusableUUID:
-            raise
-        except ParseError:
-            pass
-    number, line = first_content_line(text)
-    raise ParseError("no system UUID in the output (product_uuid, dmidecode or sum GetDmiInfo)", number, line)
+    return (_labelled_uuid(text, (_DMI_UUID, _SUM_UUID), "UUID", "UUID", _DMI_WORDS)
+            or _bare_uuid(text, "no system UUID in the output (product_uuid, dmidecode or sum GetDmiInfo)",
+                          _DMI_WORDS))
 
 
 def parse_redfish_uuid(text: str) -> str:
