@@ -392,18 +392,16 @@ def test_a_held_dpkg_lock_is_waited_for(inventory, fact_cache):
                               stdout=subprocess.PIPE, text=True)
     timers = []
 
-    def on_install_start(event: dict) -> bool:
+    def on_install_start(event: dict) -> None:
         data = event.get("event_data") or {}
         if event.get("event") == "runner_on_start" and data.get("host") == "node1" \
                 and data.get("task") == "Install the RDMA userspace and the benchmark tools" and not timers:
             timers.append(threading.Timer(70, node_exec, ("node1", "touch", release)))
             timers[0].start()
-        return False
 
     try:
         assert holder.stdout.readline().strip() == "held"
-        run = labctl.run_playbook("fabric.yml", inventory, fact_cache=fact_cache,
-                                  cancel_when=on_install_start)
+        run = labctl.run_playbook("fabric.yml", inventory, fact_cache=fact_cache, watch=on_install_start)
     finally:
         for timer in timers:
             timer.cancel()
