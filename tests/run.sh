@@ -43,7 +43,7 @@ sanity() {
 }
 
 # The unit tests and sanity on the newest ansible-core on PyPI (a Debian 13 controller container; the
-# lab stage runs site.yml with it too).
+# lab stage runs site.yml --check --diff on the built lab with it too).
 newest() { bash tests/newest_core/run.sh unit && bash tests/newest_core/run.sh sanity; }
 
 changelog() { antsibull-changelog lint; }
