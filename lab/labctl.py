@@ -50,7 +50,7 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
                  tags: str | None = None, quiet: bool = True, check: bool = False,
                  fact_cache: Path | None = None, password: str | None = None, verbosity: int = 0,
                  keep_artifacts: Path | None = None, cancel_when=None,
-                 limit: str | None = None) -> PlaybookRun:
+                 limit: str | None = None, watch=None) -> PlaybookRun:
     """Run one playbook of this repo with ansible-runner; return what its events said.
 
     ``password``: the login password, for nodes that take only a password at first (ansible-playbook -k);
@@ -58,6 +58,7 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
     ``keep_artifacts``: a directory that receives ansible-runner's artifacts (stdout, job_events) before
     they are removed. ``cancel_when(event) -> bool``: ansible-runner kills the run (its process group)
     after the first event for which it is true, as an operator's Ctrl-C or a lost laptop would.
+    ``watch(event)``: called with every event as it arrives (a test acting on the node mid-run).
     """
     (REPO / ".lab").mkdir(exist_ok=True)
     pdd = Path(tempfile.mkdtemp(prefix="runner-", dir=REPO / ".lab"))
@@ -71,6 +72,8 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
     cancel = []
 
     def on_event(ev: dict) -> bool:
+        if watch is not None:
+            watch(ev)
         if cancel_when is not None and not cancel and cancel_when(ev):
             cancel.append(ev.get("event"))
         data = ev.get("event_data") or {}
