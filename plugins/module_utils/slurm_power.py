@@ -1,0 +1,153 @@
+# Copyright: (c) 2026, gpuforge.cluster maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Slurm power saving as data (pure functions): the slurm.conf settings, the node states it makes normal,
+where each node's BMC is, and the checks preflight makes before anything changes.
+
+What went wrong by hand, and the check here that stops it:
+
+* ResumeTimeout shorter than a slow boot: the node goes ``down~`` although it came up
+  (``resume_timeout_errors``: ResumeTimeout against the slowest power-on-to-registered time, times a margin,
+  naming both numbers).
+* SuspendTimeout shorter than the program's own wait for a soft power-off and the hard one after it: Slurm
+  marks the node down while the program still waits (``suspend_timeout_errors``).
+* Two time daemons enabled (chronyd and ntpd): clocks fight, munge credentials are rejected, the node stays
+  in CF with its jobs requeued (``time_daemon_errors``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.slurm import hostlist_compress
+
+# The program's links (roles/slurm_powersave/files/gpuforge-powersave takes its mode from its name).
+MODES = ("suspend", "resume", "resumefail")
+
+# sinfo -o %t suffixes of power saving: ~ powered off, # powering up, % powering down, ! power-down pending.
+POWER_SUFFIXES = ("~", "#", "%", "!")
+# States a node passes through in normal power saving (sinfo %t): powered off and idle, being resumed for a
+# job (idle# while booting, alloc#/mix# once the job is placed on it), being powered down.
+NORMAL_POWER_STATES = ("idle~", "idle#", "idle%", "idle!", "alloc#", "mix#")
+
+# Time daemons: only one may be enabled on a node (systemd unit names as Debian and Ubuntu ship them).
+TIME_DAEMONS = ("chrony.service", "ntp.service", "ntpsec.service", "openntpd.service", "systemd-timesyncd.service")
+
+_VERSION = re.compile(r"^(\d+)\.(\d+)")
+
+
+def program_paths(program: str) -> dict:
+    """SuspendProgram, ResumeProgram and ResumeFailProgram: the program's links ``<program>-<mode>``."""
+    if not program.startswith("/"):
+        raise ValueError("the power-save program must be an absolute path (slurmctld runs it), got %r" % program)
+    return {"SuspendProgram": program + "-suspend", "ResumeProgram": program + "-resume",
+            "ResumeFailProgram": program + "-resumefail"}
+
+
+def _version(slurm_version: str | None) -> tuple:
+    match = _VERSION.match(str(slurm_version or ""))
+    return (int(match.group(1)), int(match.group(2))) if match else ()
+
+
+def slurm_settings(program: str, suspend_time: int, suspend_timeout: int, resume_timeout: int,
+                   exclude_nodes=(), resume_rate: int = 0, suspend_rate: int = 0, exclude_states=(),
+                   slurm_version: str | None = None) -> dict:
+    """The slurm.conf settings of power saving, as munge_slurm's config dict takes them (strings).
+
+    ``exclude_nodes``: node names never powered down (the controller and login nodes, and any the user
+    names), written as one hostlist. ``exclude_states``: SuspendExcStates, which Slurm has from 23.02 on;
+    with an older or unknown ``slurm_version`` it is left out, and asking for it is an error.
+    """
+    for name, value in (("suspend_time", suspend_time), ("suspend_timeout", suspend_timeout),
+                        ("resume_timeout", resume_timeout), ("resume_rate", resume_rate),
+                        ("suspend_rate", suspend_rate)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError("%s must be a whole number of seconds (or nodes per minute) >= 0, got %r"
+                             % (name, value))
+    if suspend_timeout == 0 or resume_timeout == 0:
+        raise ValueError("suspend_timeout and resume_timeout must be > 0")
+    settings = program_paths(program)
+    settings.update({
+        "SuspendTime": str(suspend_time),
+        "SuspendTimeout": str(suspend_timeout),
+        "ResumeTimeout": str(resume_timeout),
+        "ResumeRate": str(resume_rate),
+        "SuspendRate": str(suspend_rate),
+    })
+    excluded = sorted(set(exclude_nodes))
+    if excluded:
+        settings["SuspendExcNodes"] = hostlist_compress(excluded)
+    states = [str(state).upper() for state in exclude_states]
+    if states:
+        if _version(slurm_version) < (23, 2):
+            raise ValueError("SuspendExcStates needs Slurm 23.02 or newer; this cluster runs %s"
+                             % (slurm_version or "an unknown version"))
+        settings["SuspendExcStates"] = ",".join(states)
+    return settings
+
+
+def bmc_address(node: str, address: str | None = None, rule: str | None = None) -> str:
+    """A node's BMC: its own ``address`` when set, else the name ``rule`` gives (``{node}`` replaced by the
+    node's name, e.g. ``ipmi{node}`` -> ``ipminode002``)."""
+    if address:
+        return str(address)
+    if not rule:
+        raise ValueError("%s: no BMC address (set bmc_address for it, or a BMC name rule)" % node)
+    if "{node}" not in rule:
+        raise ValueError("the BMC name rule %r has no {node}: every node would get the same BMC" % rule)
+    return rule.replace("{node}", node)
+
+
+def duplicate_bmcs(bmcs: dict) -> list[str]:
+    """Errors for BMC addresses that two or more nodes share (node -> BMC address)."""
+    owners: dict = {}
+    for node, bmc in sorted(bmcs.items()):
+        owners.setdefault(str(bmc).lower(), []).append(node)
+    return ["%s share the BMC %s: each node needs its own" % (" and ".join(nodes), bmc)
+            for bmc, nodes in sorted(owners.items()) if len(nodes) > 1]
+
+
+def resume_timeout_errors(resume_timeout: int, boot_seconds: dict, margin: float = 1.25) -> list[str]:
+    """ResumeTimeout against each node's power-on-to-slurmd-registered time (seconds, measured or declared).
+
+    Too short, Slurm marks a node that is still booting DOWN (``down~``) and requeues its jobs. The error
+    names the slowest node, its time, the margin and ResumeTimeout.
+    """
+    if not boot_seconds:
+        return []
+    node, worst = max(sorted(boot_seconds.items()), key=lambda item: float(item[1]))
+    needed = math.ceil(float(worst) * margin)
+    if resume_timeout >= needed:
+        return []
+    return ["ResumeTimeout=%d s is shorter than %s's power-on to slurmd-registered time, %g s, times the margin "
+            "%g = %d s: raise ResumeTimeout (slurm_powersave_resume_timeout) to at least %d"
+            % (resume_timeout, node, float(worst), margin, needed, needed)]
+
+
+def suspend_timeout_errors(suspend_timeout: int, program_suspend_timeout: int, power_off_timeout: int,
+                           command_timeout: int) -> list[str]:
+    """SuspendTimeout against the longest the program can take to power a node off: the soft power-off wait,
+    then the hard power-off wait, each with its commands' timeouts."""
+    longest = program_suspend_timeout + power_off_timeout + 2 * command_timeout
+    if suspend_timeout >= longest:
+        return []
+    return ["SuspendTimeout=%d s is shorter than the longest power-off the program may take, %d s (soft-off "
+            "wait %d + hard-off wait %d + 2 x command timeout %d): Slurm would mark the node DOWN while it "
+            "still powers off" % (suspend_timeout, longest, program_suspend_timeout, power_off_timeout,
+                                  command_timeout)]
+
+
+def time_daemon_errors(enabled: dict) -> list[str]:
+    """Nodes with more than one time daemon enabled (node -> unit names enabled, of TIME_DAEMONS)."""
+    errors = []
+    for node, units in sorted(enabled.items()):
+        found = sorted(set(units) & set(TIME_DAEMONS))
+        if len(found) > 1:
+            errors.append("%s: %s are all enabled; one time daemon only (the cluster's is chrony): disable the "
+                          "others" % (node, ", ".join(found)))
+    return errors
+
+
+def accepted_states(extra=()) -> list[str]:
+    """The node states munge_slurm's settle and verify accept as normal once power saving is on."""
+    return list(dict.fromkeys([*NORMAL_POWER_STATES, *extra]))

@@ -1,0 +1,105 @@
+"""module_utils/slurm_power.py: power saving's slurm.conf settings, BMC addresses, the preflight checks."""
+
+from __future__ import annotations
+
+import pytest
+from ansible_collections.gpuforge.cluster.plugins.module_utils import slurm_power as sp
+from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.slurm import hostlist_expand
+
+PROGRAM = "/usr/local/sbin/gpuforge-powersave"
+
+
+def test_settings_for_r3():
+    settings = sp.slurm_settings(PROGRAM, suspend_time=300, suspend_timeout=150, resume_timeout=180,
+                                 exclude_nodes=["head"], slurm_version="22.05.8")
+    assert settings == {
+        "SuspendProgram": PROGRAM + "-suspend",
+        "ResumeProgram": PROGRAM + "-resume",
+        "ResumeFailProgram": PROGRAM + "-resumefail",
+        "SuspendTime": "300",
+        "SuspendTimeout": "150",
+        "ResumeTimeout": "180",
+        "ResumeRate": "0",
+        "SuspendRate": "0",
+        "SuspendExcNodes": "head",
+    }
+
+
+def test_excluded_nodes_are_one_hostlist_of_each_name_once():
+    settings = sp.slurm_settings(PROGRAM, 300, 150, 180, exclude_nodes=["node003", "login1", "node001",
+                                                                        "node002", "node001"])
+    assert sorted(hostlist_expand(settings["SuspendExcNodes"])) == ["login1", "node001", "node002", "node003"]
+    assert "SuspendExcNodes" not in sp.slurm_settings(PROGRAM, 300, 150, 180)
+
+
+def test_exclude_states_need_slurm_23_02():
+    settings = sp.slurm_settings(PROGRAM, 300, 150, 180, exclude_states=["down", "drain"],
+                                 slurm_version="23.02.7")
+    assert settings["SuspendExcStates"] == "DOWN,DRAIN"
+    for version in ("22.05.8", None, "garbage"):
+        with pytest.raises(ValueError, match=r"SuspendExcStates needs Slurm 23\.02"):
+            sp.slurm_settings(PROGRAM, 300, 150, 180, exclude_states=["down"], slurm_version=version)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"suspend_time": -1}, "suspend_time must be a whole number"),
+    ({"resume_timeout": 0}, "must be > 0"),
+    ({"suspend_timeout": 1.5}, "suspend_timeout must be a whole number"),
+    ({"resume_rate": True}, "resume_rate must be a whole number"),
+])
+def test_bad_numbers_are_refused(kwargs, message):
+    args = {"suspend_time": 300, "suspend_timeout": 150, "resume_timeout": 180, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        sp.slurm_settings(PROGRAM, **args)
+
+
+def test_the_program_path_is_absolute():
+    with pytest.raises(ValueError, match="absolute path"):
+        sp.program_paths("gpuforge-powersave")
+
+
+def test_bmc_address_from_the_host_or_the_rule():
+    assert sp.bmc_address("node002", "10.20.0.12", "ipmi{node}") == "10.20.0.12"
+    assert sp.bmc_address("node002", None, "ipmi{node}") == "ipminode002"
+    assert sp.bmc_address("node002", "", "{node}-bmc.example") == "node002-bmc.example"
+    with pytest.raises(ValueError, match="node002: no BMC address"):
+        sp.bmc_address("node002", None, None)
+    with pytest.raises(ValueError, match=r"has no \{node\}"):
+        sp.bmc_address("node002", None, "ipmi-shared")
+
+
+def test_a_bmc_two_nodes_share_is_named():
+    assert sp.duplicate_bmcs({"node1": "10.0.0.1", "node2": "10.0.0.2"}) == []
+    assert sp.duplicate_bmcs({"node1": "ipmi-a", "node2": "IPMI-A", "node3": "ipmi-c"}) == [
+        "node1 and node2 share the BMC ipmi-a: each node needs its own"]
+
+
+def test_resume_timeout_against_the_slowest_boot_names_both_numbers():
+    assert sp.resume_timeout_errors(180, {"node002": 95, "node003": 140}) == []  # 140 x 1.25 = 175
+    [error] = sp.resume_timeout_errors(120, {"node002": 95, "node003": 140})
+    assert error.startswith("ResumeTimeout=120 s is shorter than node003's power-on to slurmd-registered "
+                            "time, 140 s, times the margin 1.25 = 175 s")
+    assert "at least 175" in error
+    assert sp.resume_timeout_errors(120, {}) == []
+    # Equal boot times: the first node by name is named (the same message on every run).
+    [error] = sp.resume_timeout_errors(100, {"b": 90, "a": 90}, margin=1.5)
+    assert "a's power-on" in error and "= 135 s" in error
+
+
+def test_suspend_timeout_covers_the_programs_longest_power_off():
+    assert sp.suspend_timeout_errors(160, 90, 30, 20) == []  # 90 + 30 + 40 = 160
+    [error] = sp.suspend_timeout_errors(120, 90, 30, 20)
+    assert "SuspendTimeout=120 s is shorter than the longest power-off the program may take, 160 s" in error
+
+
+def test_one_time_daemon_per_node():
+    assert sp.time_daemon_errors({"node1": ["chrony.service"], "node2": []}) == []
+    [error] = sp.time_daemon_errors({"node1": ["chrony.service", "ntp.service", "ssh.service"],
+                                     "node2": ["chrony.service"]})
+    assert error.startswith("node1: chrony.service, ntp.service are all enabled")
+
+
+def test_accepted_states_are_the_normal_power_states_then_extra_ones_once():
+    states = sp.accepted_states(["idle!", "down~"])
+    assert states[:6] == list(sp.NORMAL_POWER_STATES) and states[6:] == ["down~"]
+    assert all(state[-1] in sp.POWER_SUFFIXES for state in states)
