@@ -151,3 +151,45 @@ def time_daemon_errors(enabled: dict) -> list[str]:
 def accepted_states(extra=()) -> list[str]:
     """The node states munge_slurm's settle and verify accept as normal once power saving is on."""
     return list(dict.fromkeys([*NORMAL_POWER_STATES, *extra]))
+
+
+def plan(spec: dict) -> dict:
+    """Everything preflight decides from the inventory, with every problem at once (nothing raised).
+
+    ``spec``: nodes (list of {name, bmc_address}) to power down, controllers (node names never powered
+    down), exclude_nodes, bmc_name_rule, program, suspend_time, suspend_timeout, resume_timeout, resume_rate,
+    suspend_rate, exclude_states, slurm_version, boot_seconds (name -> seconds), boot_margin,
+    soft_off_timeout, power_off_timeout, command_timeout, cipher_suite.
+    Returns {'settings': slurm.conf settings or {}, 'bmcs': node -> BMC, 'problems': [...]}.
+    """
+    problems: list[str] = []
+    bmcs: dict = {}
+    excluded = set(spec.get("controllers") or []) | set(spec.get("exclude_nodes") or [])
+    for node in spec.get("nodes") or []:
+        if node["name"] in excluded:
+            continue
+        try:
+            bmcs[node["name"]] = bmc_address(node["name"], node.get("bmc_address"), spec.get("bmc_name_rule"))
+        except ValueError as exc:
+            problems.append(str(exc))
+    if not bmcs and not problems:
+        problems.append("no node to power down: every node of the group is a controller or excluded")
+    problems += duplicate_bmcs(bmcs)
+    if spec.get("cipher_suite") == 0:
+        problems.append("IPMI cipher suite 0 authenticates nothing (a BMC accepts any password with it): use 3 "
+                        "or 17")
+    settings: dict = {}
+    try:
+        settings = slurm_settings(spec.get("program", ""), spec.get("suspend_time"), spec.get("suspend_timeout"),
+                                  spec.get("resume_timeout"), exclude_nodes=sorted(excluded),
+                                  resume_rate=spec.get("resume_rate", 0), suspend_rate=spec.get("suspend_rate", 0),
+                                  exclude_states=spec.get("exclude_states") or (),
+                                  slurm_version=spec.get("slurm_version"))
+    except (TypeError, ValueError) as exc:
+        problems.append(str(exc))
+    if settings:
+        problems += suspend_timeout_errors(spec["suspend_timeout"], spec.get("soft_off_timeout", 90),
+                                           spec.get("power_off_timeout", 30), spec.get("command_timeout", 20))
+        boot = {name: seconds for name, seconds in (spec.get("boot_seconds") or {}).items() if name in bmcs}
+        problems += resume_timeout_errors(spec["resume_timeout"], boot, spec.get("boot_margin", 1.25))
+    return {"settings": settings, "bmcs": bmcs, "problems": problems}

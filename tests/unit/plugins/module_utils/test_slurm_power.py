@@ -103,3 +103,37 @@ def test_accepted_states_are_the_normal_power_states_then_extra_ones_once():
     states = sp.accepted_states(["idle!", "down~"])
     assert states[:6] == list(sp.NORMAL_POWER_STATES) and states[6:] == ["down~"]
     assert all(state[-1] in sp.POWER_SUFFIXES for state in states)
+
+
+R3_NODES = ("head", "node002", "node003", "node004", "node005")
+R3 = {"nodes": [{"name": n, "bmc_address": None} for n in R3_NODES],
+      "controllers": ["head"], "bmc_name_rule": "ipmi{node}", "program": PROGRAM, "suspend_time": 300,
+      "suspend_timeout": 160, "resume_timeout": 180, "boot_seconds": {"node002": 120, "node005": 140}}
+
+
+def test_plan_for_r3():
+    result = sp.plan(R3)
+    assert result["problems"] == []
+    assert result["bmcs"] == {f"node00{i}": f"ipminode00{i}" for i in range(2, 6)}
+    assert result["settings"]["SuspendExcNodes"] == "head" and result["settings"]["ResumeTimeout"] == "180"
+
+
+def test_plan_names_every_problem_at_once():
+    spec = {**R3, "bmc_name_rule": None, "cipher_suite": 0, "resume_timeout": 120, "suspend_timeout": 60,
+            "nodes": [{"name": "node002", "bmc_address": "10.0.0.5"},
+                      {"name": "node003", "bmc_address": "10.0.0.5"}, {"name": "node004", "bmc_address": None}]}
+    problems = sp.plan(spec)["problems"]
+    assert len(problems) == 5, problems
+    assert problems[0] == "node004: no BMC address (set bmc_address for it, or a BMC name rule)"
+    assert problems[1].startswith("node002 and node003 share the BMC 10.0.0.5")
+    assert problems[2].startswith("IPMI cipher suite 0 authenticates nothing")
+    assert problems[3].startswith("SuspendTimeout=60 s is shorter")
+    # Only the nodes being powered down count: node005's boot time is not in this plan.
+    assert problems[4].startswith("ResumeTimeout=120 s is shorter than node002's")
+
+
+def test_plan_with_bad_numbers_or_nothing_to_power_down():
+    assert sp.plan({**R3, "resume_timeout": "180"})["problems"] == [
+        "resume_timeout must be a whole number of seconds (or nodes per minute) >= 0, got '180'"]
+    assert sp.plan({**R3, "controllers": [n["name"] for n in R3["nodes"]]})["problems"] == [
+        "no node to power down: every node of the group is a controller or excluded"]
