@@ -121,7 +121,8 @@ def test_plan_for_r3():
 def test_plan_names_every_problem_at_once():
     spec = {**R3, "bmc_name_rule": None, "cipher_suite": 0, "resume_timeout": 120, "suspend_timeout": 60,
             "nodes": [{"name": "node002", "bmc_address": "10.0.0.5"},
-                      {"name": "node003", "bmc_address": "10.0.0.5"}, {"name": "node004", "bmc_address": None}]}
+                      {"name": "node003", "bmc_address": "10.0.0.5"},
+                      {"name": "node004", "bmc_address": None}]}
     problems = sp.plan(spec)["problems"]
     assert len(problems) == 5, problems
     assert problems[0] == "node004: no BMC address (set bmc_address for it, or a BMC name rule)"
