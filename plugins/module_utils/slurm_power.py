@@ -156,20 +156,21 @@ def accepted_states(extra=()) -> list[str]:
 def plan(spec: dict) -> dict:
     """Everything preflight decides from the inventory, with every problem at once (nothing raised).
 
-    ``spec``: nodes (list of {name, bmc_address}) to power down, controllers (node names never powered
+    ``spec``: nodes (node name -> its bmc_address, or None) to power down, controllers (node names never powered
     down), exclude_nodes, bmc_name_rule, program, suspend_time, suspend_timeout, resume_timeout, resume_rate,
     suspend_rate, exclude_states, slurm_version, boot_seconds (name -> seconds), boot_margin,
     soft_off_timeout, power_off_timeout, command_timeout, cipher_suite.
-    Returns {'settings': slurm.conf settings or {}, 'bmcs': node -> BMC, 'problems': [...]}.
+    Returns {'settings': slurm.conf settings or {}, 'bmcs': node -> BMC, 'program_nodes': the program's
+    ``nodes`` (node -> {'bmc': BMC}), 'problems': [...]}.
     """
     problems: list[str] = []
     bmcs: dict = {}
     excluded = set(spec.get("controllers") or []) | set(spec.get("exclude_nodes") or [])
-    for node in spec.get("nodes") or []:
-        if node["name"] in excluded:
+    for node, address in sorted((spec.get("nodes") or {}).items()):
+        if node in excluded:
             continue
         try:
-            bmcs[node["name"]] = bmc_address(node["name"], node.get("bmc_address"), spec.get("bmc_name_rule"))
+            bmcs[node] = bmc_address(node, address, spec.get("bmc_name_rule"))
         except ValueError as exc:
             problems.append(str(exc))
     if not bmcs and not problems:
@@ -192,4 +193,5 @@ def plan(spec: dict) -> dict:
                                            spec.get("power_off_timeout", 30), spec.get("command_timeout", 20))
         boot = {name: seconds for name, seconds in (spec.get("boot_seconds") or {}).items() if name in bmcs}
         problems += resume_timeout_errors(spec["resume_timeout"], boot, spec.get("boot_margin", 1.25))
-    return {"settings": settings, "bmcs": bmcs, "problems": problems}
+    return {"settings": settings, "bmcs": bmcs, "program_nodes": {node: {"bmc": bmc} for node, bmc in bmcs.items()},
+            "problems": problems}

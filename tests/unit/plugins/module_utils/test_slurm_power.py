@@ -106,7 +106,7 @@ def test_accepted_states_are_the_normal_power_states_then_extra_ones_once():
 
 
 R3_NODES = ("head", "node002", "node003", "node004", "node005")
-R3 = {"nodes": [{"name": n, "bmc_address": None} for n in R3_NODES],
+R3 = {"nodes": dict.fromkeys(R3_NODES),
       "controllers": ["head"], "bmc_name_rule": "ipmi{node}", "program": PROGRAM, "suspend_time": 300,
       "suspend_timeout": 160, "resume_timeout": 180, "boot_seconds": {"node002": 120, "node005": 140}}
 
@@ -116,13 +116,12 @@ def test_plan_for_r3():
     assert result["problems"] == []
     assert result["bmcs"] == {f"node00{i}": f"ipminode00{i}" for i in range(2, 6)}
     assert result["settings"]["SuspendExcNodes"] == "head" and result["settings"]["ResumeTimeout"] == "180"
+    assert result["program_nodes"]["node003"] == {"bmc": "ipminode003"}
 
 
 def test_plan_names_every_problem_at_once():
     spec = {**R3, "bmc_name_rule": None, "cipher_suite": 0, "resume_timeout": 120, "suspend_timeout": 60,
-            "nodes": [{"name": "node002", "bmc_address": "10.0.0.5"},
-                      {"name": "node003", "bmc_address": "10.0.0.5"},
-                      {"name": "node004", "bmc_address": None}]}
+            "nodes": {"node002": "10.0.0.5", "node003": "10.0.0.5", "node004": None}}
     problems = sp.plan(spec)["problems"]
     assert len(problems) == 5, problems
     assert problems[0] == "node004: no BMC address (set bmc_address for it, or a BMC name rule)"
@@ -136,5 +135,17 @@ def test_plan_names_every_problem_at_once():
 def test_plan_with_bad_numbers_or_nothing_to_power_down():
     assert sp.plan({**R3, "resume_timeout": "180"})["problems"] == [
         "resume_timeout must be a whole number of seconds (or nodes per minute) >= 0, got '180'"]
-    assert sp.plan({**R3, "controllers": [n["name"] for n in R3["nodes"]]})["problems"] == [
+    assert sp.plan({**R3, "controllers": list(R3_NODES)})["problems"] == [
         "no node to power down: every node of the group is a controller or excluded"]
+
+
+def test_crossed_filter_names_both_nodes_of_a_swap():
+    from ansible_collections.gpuforge.cluster.plugins.filter.slurm_power import bmc_crossed
+
+    a, b = "42da3da8-cb53-5a14-aa7d-67f7018b2890", "194de16e-58c4-507d-b30b-17e2dba94837"
+    assert bmc_crossed({"node1": [a, a + "\n"], "node2": [b, b + "\n"]}) == []
+    problems = bmc_crossed({"node1": [b, a + "\n"], "node2": [a, b + "\n"]})
+    tail = "'s GUID (same byte order): its inventory BMC address belongs to another node"
+    assert problems == ["node1's BMC answers with node2" + tail, "node2's BMC answers with node1" + tail]
+    unusable = bmc_crossed({"node1": [a, "Not Settable\n"]})
+    assert unusable[0].startswith("node1: the SMBIOS UUID cannot be used")
