@@ -161,7 +161,7 @@ def plan(spec: dict) -> dict:
     suspend_rate, exclude_states, slurm_version, boot_seconds (name -> seconds), boot_margin,
     soft_off_timeout, power_off_timeout, command_timeout, cipher_suite.
     Returns {'settings': slurm.conf settings or {}, 'bmcs': node -> BMC, 'program_nodes': the program's
-    ``nodes`` (node -> {'bmc': BMC}), 'problems': [...]}.
+    ``nodes`` (node -> {'bmc': BMC}), 'accepted_states': the node states that become normal, 'problems': [...]}.
     """
     problems: list[str] = []
     bmcs: dict = {}
@@ -194,4 +194,4 @@ def plan(spec: dict) -> dict:
         boot = {name: seconds for name, seconds in (spec.get("boot_seconds") or {}).items() if name in bmcs}
         problems += resume_timeout_errors(spec["resume_timeout"], boot, spec.get("boot_margin", 1.25))
     return {"settings": settings, "bmcs": bmcs, "program_nodes": {node: {"bmc": bmc} for node, bmc in bmcs.items()},
-            "problems": problems}
+            "accepted_states": accepted_states(), "problems": problems}
