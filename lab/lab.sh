@@ -33,6 +33,14 @@ fi
 # Nodes that get a FAKE nvidia-smi replaying a real recorded capture, and form the group `gpu`:
 # "node1=h100-580-q-x node2=datakit_8x-tesla-v100s-pcie" (captures: tests/unit/.../fixtures/nvidia_smi).
 FAKE_GPUS=${LAB_FAKE_GPUS:-}
+# A BMC network ("name:a.b.c", internal): every node joins it at .(10+i) as bmc0; each compute node (node1..)
+# runs a FAKE BMC there (lab/bmc: OpenIPMI's ipmi_sim; "power off" stops its slurmd and sshd), which the
+# head node (node0, the Slurm controller) reaches with ipmitool. Empty: none.
+BMC_NET=${LAB_BMC_NET:-}
+if [ -n "$BMC_NET" ]; then
+  IFS=: read -r BMC_NET_NAME BMC_SUBNET <<< "$BMC_NET"
+  [[ "$BMC_SUBNET" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "LAB_BMC_NET must be name:a.b.c, got '$BMC_NET'" >&2; exit 2; }
+fi
 state="$repo/.lab/$PREFIX"
 # The default lab writes the embedded inventory; others (the tests' lab) keep theirs in .lab/.
 if [ "$PREFIX" = gpuforge-lab ]; then inv=${LAB_INVENTORY:-$repo/inventories/lab}; else inv=${LAB_INVENTORY:-$state/inventory}; fi
@@ -65,6 +73,13 @@ up() {
     podman network exists "$NET2_NAME" || podman network create --internal --subnet "$NET2_SUBNET.0/24" \
       ${NET2_MTU:+--opt mtu=$NET2_MTU} --label gpuforge-lab="$PREFIX" "$NET2_NAME" >/dev/null
   fi
+  if [ -n "$BMC_NET" ]; then
+    podman network exists "$BMC_NET_NAME" || podman network create --internal --subnet "$BMC_SUBNET.0/24" \
+      --label gpuforge-lab="$PREFIX" "$BMC_NET_NAME" >/dev/null
+    # One IPMI password for the lab's BMCs (8-16 of [A-Za-z0-9._-], ipmi_sim's limit), kept 0600 here.
+    mkdir -p "$state/bmc"; chmod 0700 "$state/bmc"
+    [ -s "$state/bmc/password" ] || (umask 077; "$repo/.venv/bin/python" -c 'import secrets; print(secrets.token_hex(8))' > "$state/bmc/password")
+  fi
   local i name ip
   for ((i = 0; i < N; i++)); do
     name="$PREFIX-node$i"; ip="$SUBNET.$((10 + i))"
@@ -79,6 +94,7 @@ up() {
     # The data link is data0 with a fixed MAC: the inventory finds the port by MAC (by name for netplan).
     [ -z "$NET2" ] || nets+=(--network "$NET2_NAME:ip=$NET2_SUBNET.$((10 + i)),mac=$(net2_mac "$i"),interface_name=data0"
                              --cap-add NET_ADMIN)
+    [ -z "$BMC_NET" ] || nets+=(--network "$BMC_NET_NAME:ip=$BMC_SUBNET.$((10 + i)),interface_name=bmc0")
     podman run -d --name "$name" --hostname "node$i" --label gpuforge-lab="$PREFIX" \
       "${nets[@]}" "${node_args[@]}" "$image" "$LAB_IMAGE_COMMAND" >/dev/null
     # What the Debian installer and most rental images leave behind: the hostname on 127.0.1.1.
@@ -90,6 +106,7 @@ up() {
       # A rental's or workstation's own login user (ubuntu, user) with passwordless sudo.
       podman exec "$name" sh -c "useradd -m -s /bin/bash '$user' && echo '$user ALL=(ALL) NOPASSWD:ALL' > '/etc/sudoers.d/$user' && chmod 0440 '/etc/sudoers.d/$user'"
     fi
+    [ -z "$BMC_NET" ] || [ "$i" -eq 0 ] || install_bmc "$name" "$BMC_SUBNET.$((10 + i))"
     if [ "${NODE_PASSWORD_ONLY[$i]}" = 1 ]; then
       # First contact by password only (a fresh workstation): no key; site.yml's first run uses -k.
       printf '%s:%s\n' "$user" "$(cat "$state/ssh/password")" | podman exec -i "$name" chpasswd
@@ -119,6 +136,24 @@ up() {
   log "$N nodes up; inventory: ${inv#$repo/}"
 }
 
+# The FAKE BMC of a compute node (lab/bmc): files and settings through podman exec's stdin (the password
+# never in an argv), then its unit. Its GUID is the node's STAND-IN SMBIOS UUID in SMBIOS byte order.
+install_bmc() {
+  local name=$1 addr=$2 f
+  podman exec "$name" install -d -m 0755 /usr/local/lib/gpuforge-bmc /etc/gpuforge-lab/bmc
+  for f in bmc-sim chassis-control; do
+    podman exec -i "$name" sh -c "cat > /usr/local/lib/gpuforge-bmc/$f && chmod 0755 /usr/local/lib/gpuforge-bmc/$f" < "$repo/lab/bmc/$f"
+  done
+  for f in lan.conf.in emu-cmds; do
+    podman exec -i "$name" sh -c "cat > /usr/local/lib/gpuforge-bmc/$f && chmod 0644 /usr/local/lib/gpuforge-bmc/$f" < "$repo/lab/bmc/$f"
+  done
+  podman exec -i "$name" sh -c "cat > /etc/systemd/system/gpuforge-bmc-sim.service" < "$repo/lab/bmc/gpuforge-bmc-sim.service"
+  printf 'BMC_ADDR=%s\n' "$addr" | podman exec -i "$name" sh -c "cat > /etc/gpuforge-lab/bmc/bmc.conf"
+  podman exec -i "$name" sh -c "umask 077; cat > /etc/gpuforge-lab/bmc/password" < "$state/bmc/password"
+  podman exec "$name" sh -c "systemctl daemon-reload && systemctl enable --now gpuforge-bmc-sim.service" >/dev/null 2>&1 ||
+    { log "$name: the FAKE BMC did not start"; podman exec "$name" journalctl -u gpuforge-bmc-sim --no-pager >&2; exit 1; }
+}
+
 # The data-network MAC of node i: locally administered, the network's third octet and the node number.
 net2_mac() { printf '02:00:00:%02x:00:%02x' "${NET2_SUBNET##*.}" "$((10 + $1))"; }
 
@@ -130,6 +165,7 @@ host_line() {
   # matches a MAC as the NIC's permanent one, which a veth has not: that node names its port instead.
   [ -z "$NET2" ] || [ "$N" -lt 2 ] || [ "$i" -ne $((N - 1)) ] ||
     extra+=", rdma_network_renderer: netplan, rdma_network_ports: [{network: data, interface: data0}]"
+  [ -z "$BMC_NET" ] || [ "$i" -eq 0 ] || extra+=", bmc_address: $BMC_SUBNET.$((10 + i))"
   echo "node$i: {ansible_host: $SUBNET.$((10 + i)), cluster_ip: $SUBNET.$((10 + i))$extra, lab_smbios_uuid: ${NODE_UUID[$i]}}"
 }
 
@@ -185,6 +221,15 @@ cluster_networks:
 rdma_network_ports: [{network: data, mac: "{{ lab_data_mac }}"}]
 YML
   fi
+  if [ -n "$BMC_NET" ]; then
+    cat >> "$inv/group_vars/all/lab_connection.yml" <<YML
+# The compute nodes' FAKE BMCs (lab/bmc, ipmi_sim) on the BMC network: their IPMI password is the lab's
+# (0600 in its state), read when the role needs it, never written into the inventory.
+slurm_powersave_bmc_user: admin
+slurm_powersave_bmc_password: "{{ lookup('ansible.builtin.file', '$state/bmc/password') }}"
+slurm_powersave_smbios_uuid_file: /etc/gpuforge-lab/product_uuid
+YML
+  fi
   if [ -n "$FAKE_GPUS" ]; then
     cat >> "$inv/group_vars/all/lab_connection.yml" <<YML
 # The GPU nodes have a FAKE nvidia-smi (recorded captures) and no NVIDIA repository is reachable:
@@ -201,6 +246,7 @@ down() {
   done
   podman network exists "$NET" && podman network rm "$NET" >/dev/null || true
   [ -z "$NET2" ] || { podman network exists "$NET2_NAME" && podman network rm "$NET2_NAME" >/dev/null || true; }
+  [ -z "$BMC_NET" ] || { podman network exists "$BMC_NET_NAME" && podman network rm "$BMC_NET_NAME" >/dev/null || true; }
   rm -rf "$state" "$inv/hosts.yml" "$inv/group_vars/all/lab_connection.yml" "$repo/.cache/facts"
   rmdir "$repo/.lab" 2>/dev/null || true
   log "lab removed (the base image stays cached: podman rmi localhost/gpuforge-lab:latest to drop it)"
