@@ -42,7 +42,7 @@ sanity() {
   (cd "$dest" && ansible-test sanity --venv --requirements --python 3.11)
 }
 
-# The unit tests and sanity on the newest ansible-core on PyPI (a Debian 13 controller container; the
+# The plugins' unit tests and sanity on the newest ansible-core on PyPI (a Debian 13 controller container; the
 # lab stage runs site.yml --check --diff on the built lab with it too).
 newest() { bash tests/newest_core/run.sh unit && bash tests/newest_core/run.sh sanity; }
 

@@ -52,4 +52,5 @@ def test_r1_render_refuses_the_management_port_as_an_rdma_port(tmp_path):
     run = render(tmp_path, "-e", '{"rdma_network_ports": [{"network": "rdma0", "interface": "eno1"}]}')
     assert run.returncode != 0
     assert "eno1 is the default-route interface; rdma_network never reconfigures it" in run.stdout
-    assert not list((tmp_path / "out").glob("*/etc/netplan/*"))
+    # Every role's inputs are checked before the first file is written: no partial render.
+    assert not (tmp_path / "out").exists(), sorted((tmp_path / "out").rglob("*"))

@@ -29,3 +29,4 @@ def test_r3_refuses_a_jumbo_mtu_on_ipoib_datagram(tmp_path):
                  '"interface": "ibp1s0"}}}', inventory=REPO / "inventories" / "r3")
     assert run.returncode != 0
     assert "MTU 9000 on IPoIB datagram mode" in run.stdout and "(4092 here)" in run.stdout
+    assert not (tmp_path / "out").exists(), sorted((tmp_path / "out").rglob("*"))
