@@ -141,13 +141,14 @@ up() {
 install_bmc() {
   local name=$1 addr=$2 f
   podman exec "$name" install -d -m 0755 /usr/local/lib/gpuforge-bmc /etc/gpuforge-lab/bmc
-  for f in bmc-sim chassis-control; do
+  for f in bmc-sim chassis-control powered-on; do
     podman exec -i "$name" sh -c "cat > /usr/local/lib/gpuforge-bmc/$f && chmod 0755 /usr/local/lib/gpuforge-bmc/$f" < "$repo/lab/bmc/$f"
   done
   for f in lan.conf.in emu-cmds; do
     podman exec -i "$name" sh -c "cat > /usr/local/lib/gpuforge-bmc/$f && chmod 0644 /usr/local/lib/gpuforge-bmc/$f" < "$repo/lab/bmc/$f"
   done
   podman exec -i "$name" sh -c "cat > /etc/systemd/system/gpuforge-bmc-sim.service" < "$repo/lab/bmc/gpuforge-bmc-sim.service"
+  podman exec -i "$name" sh -c "mkdir -p /etc/systemd/system/slurmd.service.d && cat > /etc/systemd/system/slurmd.service.d/gpuforge-bmc-boot-clock.conf" < "$repo/lab/bmc/gpuforge-bmc-boot-clock.conf"
   printf 'BMC_ADDR=%s\n' "$addr" | podman exec -i "$name" sh -c "cat > /etc/gpuforge-lab/bmc/bmc.conf"
   podman exec -i "$name" sh -c "umask 077; cat > /etc/gpuforge-lab/bmc/password" < "$state/bmc/password"
   podman exec "$name" sh -c "systemctl daemon-reload && systemctl enable --now gpuforge-bmc-sim.service" >/dev/null 2>&1 ||

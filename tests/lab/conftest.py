@@ -1,5 +1,6 @@
-"""End-to-end tests on a lab of its own (prefix gpuforge-test, subnets 10.79.0.0/24 and 10.81.0.0/24;
-LAB_TEST_PREFIX, LAB_TEST_SUBNET and LAB_TEST_SUBNET2 give a second lab its own, to run beside the first).
+"""End-to-end tests on a lab of its own (prefix gpuforge-test, subnets 10.79.0.0/24 and 10.81.0.0/24, BMC
+network 10.83.0.0/24; LAB_TEST_PREFIX, LAB_TEST_SUBNET, LAB_TEST_SUBNET2 and LAB_TEST_SUBNET_BMC give a second
+lab its own, to run beside the first).
 
 The lab is created fresh for the session, reached over SSH like real servers, and removed
 afterwards. Playbooks run through ansible-runner (lab/labctl.py) so the tests read counts
@@ -21,6 +22,7 @@ sys.path.insert(0, str(REPO / "lab"))
 PREFIX = os.environ.get("LAB_TEST_PREFIX", "gpuforge-test")
 SUBNET = os.environ.get("LAB_TEST_SUBNET", "10.79.0")
 SUBNET2 = os.environ.get("LAB_TEST_SUBNET2", "10.81.0")
+SUBNET_BMC = os.environ.get("LAB_TEST_SUBNET_BMC", "10.83.0")
 NODES = int(os.environ.get("LAB_NODES", "3"))
 # The mixed layout: node0 (head) has no GPU, node1 and node2 a FAKE nvidia-smi replaying real captures
 # (1x H100 and 2x H200, driver 580); every node also sits on a second network (10.81.0.0/24) with
@@ -39,6 +41,7 @@ LAB_ENV = {
     "LAB_SUBNET": SUBNET,
     "LAB_NODES": str(NODES),
     "LAB_NET2": f"{PREFIX}-b:{SUBNET2}:9000",
+    "LAB_BMC_NET": f"{PREFIX}-bmc:{SUBNET_BMC}",
     "LAB_NODE_OPTS": " ".join(f"{node}={opts}" for node, opts in NODE_OPTS.items() if int(node[4:]) < NODES),
     "LAB_FAKE_GPUS": " ".join(f"{node}={capture}" for node, capture in GPU_NODES.items()),
 }
