@@ -5,6 +5,13 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.gpuforge.cluster.plugins.module_utils.bmc_guid import crossed, parse_smbios_uuid
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.common import ParseError
 from ansible_collections.gpuforge.cluster.plugins.module_utils.slurm_power import plan
+from ansible_collections.gpuforge.cluster.plugins.module_utils.slurm_recover import (
+    bmc_power,
+    last_resumes,
+    recovery_commands,
+    recovery_plan,
+    resume_timeout,
+)
 
 
 def powersave_plan(spec):
@@ -37,6 +44,38 @@ def bmc_crossed(pairs):
         raise AnsibleFilterError("bmc_crossed: %s" % exc) from exc
 
 
+def powersave_recovery(slurm, pending_text, status_text, log_text, now, config_text, program, slurm_user,
+                       force=False):
+    """The nodes power saving left stuck and the commands that repair them (module_utils/slurm_recover).
+
+    ``slurm``: gpuforge.cluster.slurm_info's result (nodes, jobs); ``pending_text``: ``squeue -h -t PD -o '%i|%r'``;
+    ``status_text``: ``gpuforge-powersave status`` output (every power-saved node); ``log_text``: the tail of the
+    power-save log; ``config_text``: ``scontrol show config`` (ResumeTimeout).
+    """
+    if not isinstance(slurm, dict) or "nodes" not in slurm:
+        raise AnsibleFilterError("powersave_recovery: expected gpuforge.cluster.slurm_info's result")
+    pending = []
+    for number, line in enumerate(str(pending_text or "").splitlines(), 1):
+        if not line.strip():
+            continue
+        job_id, sep, reason = line.strip().partition("|")
+        if not sep or not job_id:
+            raise AnsibleFilterError("powersave_recovery: line %d of squeue -o '%%i|%%r' is %r" % (number, line))
+        pending.append([job_id, reason])
+    power = bmc_power(str(status_text or ""))
+    if not power:
+        raise AnsibleFilterError("powersave_recovery: gpuforge-powersave status named no node")
+    try:
+        result = recovery_plan(slurm["nodes"], slurm.get("jobs") or [], pending, power,
+                               last_resumes(str(log_text or "")), float(now), resume_timeout(str(config_text or "")),
+                               bool(force))
+        result["commands"] = recovery_commands(result, str(program), str(slurm_user))
+    except ValueError as exc:
+        raise AnsibleFilterError("powersave_recovery: %s" % exc) from exc
+    result["power"] = power
+    return result
+
+
 class FilterModule:
     def filters(self):
-        return {"powersave_plan": powersave_plan, "bmc_crossed": bmc_crossed}
+        return {"powersave_plan": powersave_plan, "bmc_crossed": bmc_crossed, "powersave_recovery": powersave_recovery}

@@ -15,7 +15,7 @@ version_added: 0.4.0
 description:
   - For each node, runs C(ipmitool chassis power status) and, with O(guid), C(ipmitool mc guid) against the
     node's BMC, from the host the module runs on (the Slurm controller, which runs the power-save programs).
-  - The password reaches ipmitool through C(-f /dev/stdin), a pipe: never C(-P) (argv is readable by every
+  - The password reaches ipmitool through C(-f /dev/stdin), a pipe, never C(-P) (argv is readable by every
     user in /proc) and never C(-E) (so is the environment).
   - Read-only. Fails naming every BMC that did not answer, with ipmitool's message.
 author:

@@ -7,6 +7,7 @@ Once power saving is on, runs of slurm.yml pass POWER every time (a run without 
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -29,15 +30,15 @@ PROGRAM = "/usr/local/sbin/gpuforge-powersave"
 POWER_LOG = "/var/log/slurm/gpuforge-powersave.log"
 BMC_LOG = "/var/log/gpuforge-bmc/power.log"
 PASSWORD_FILE = "/etc/slurm/gpuforge-powersave.ipmi"
-# The lab's nodes "boot" (start sshd and slurmd) and power off in seconds: short timeouts, so a node leaves
-# idle% (powering down, for SuspendTimeout) soon. SuspendTimeout covers the program's longest power-off,
-# 5 s soft + 5 s hard + 2 x 5 s commands.
+# The lab's nodes "boot" (start sshd and slurmd, 3 s after power-on) and power off in seconds: short timeouts,
+# so a node leaves idle% (powering down, for SuspendTimeout) soon and a resume is late after 20 s.
+# SuspendTimeout covers the program's longest power-off, 2 s soft + 2 s hard + 2 x 3 s commands.
 POWER = {"gpuforge_powersave": True, "slurm_powersave_suspend_time": 3600,
-         "slurm_powersave_resume_timeout": 60, "slurm_powersave_suspend_timeout": 20,
-         "slurm_powersave_soft_off_timeout": 5, "slurm_powersave_power_off_timeout": 5,
-         "slurm_powersave_command_timeout": 5}
+         "slurm_powersave_resume_timeout": 20, "slurm_powersave_suspend_timeout": 10,
+         "slurm_powersave_soft_off_timeout": 2, "slurm_powersave_power_off_timeout": 2,
+         "slurm_powersave_command_timeout": 3, "slurm_powersave_poll_interval": 1}
 CONF_FILES = ("/etc/slurm/slurm.conf", "/etc/slurm/gpuforge-powersave.json")
-SHORT = {**POWER, "slurm_powersave_suspend_time": 15}
+SHORT = {**POWER, "slurm_powersave_suspend_time": 5}
 
 
 def bmc_password(inventory) -> str:
@@ -72,7 +73,7 @@ def test_enabling_power_saving_restarts_slurmctld_with_the_programs(inventory, f
                         ("ResumeFailProgram", "resumefail")):
         assert slurm_setting(key) == f"{PROGRAM}-{suffix}"
     assert slurm_setting("SuspendExcNodes").startswith("node0")
-    assert slurm_setting("ResumeTimeout") == "60 sec"
+    assert slurm_setting("ResumeTimeout") == "20 sec"
     # Readable by the SlurmUser and root only.
     stat = node_exec("node0", "stat", "-c", "%a %U:%G", PASSWORD_FILE).stdout.split()
     assert stat == ["400", "slurm:slurm"], stat
@@ -93,9 +94,9 @@ def test_crossed_bmc_addresses_are_refused_before_any_change(inventory, fact_cac
     assert node_exec("node0", "sha256sum", *CONF_FILES).stdout == conf
 
 
-def test_idle_nodes_power_off_and_a_job_powers_them_on_without_the_password_showing(inventory, fact_cache,
-                                                                                       tmp_path):
-    # SuspendTime 3600 -> 15 reconfigures only. node1 and node2 go idle~ through their BMCs (slurmd and sshd
+def test_idle_nodes_power_off_and_a_job_powers_them_on_without_the_password_showing(
+        inventory, fact_cache, tmp_path):
+    # SuspendTime 3600 -> 5 reconfigures only. node1 and node2 go idle~ through their BMCs (slurmd and sshd
     # stopped there), node0 stays idle; a 3-node job powers them on and runs. Every node's processes are
     # sampled over the whole cycle: the IPMI password is in no argv or environment, and in no log.
     password = bmc_password(inventory)
@@ -108,10 +109,10 @@ def test_idle_nodes_power_off_and_a_job_powers_them_on_without_the_password_show
         changed = changed_tasks(run)
         assert ("Reconfigure Slurm", "node0") in changed, changed
         assert not any(task in ("Restart slurmctld", "Restart slurmd") for task, _host in changed), changed
-        assert slurm_setting("SuspendTime") == "15 sec"
+        assert slurm_setting("SuspendTime") == "5 sec"
         started = time.monotonic()
         wait_for("node1 and node2 idle~", lambda: all(states()[node] == "idle~" for node in POWERED), 90)
-        print(f"\npowered down {time.monotonic() - started:.0f} s after the reconfigure (SuspendTime 15)")
+        print(f"\npowered down {time.monotonic() - started:.0f} s after the reconfigure (SuspendTime 5)")
         assert states()["node0"] == "idle"
         for node in POWERED:
             log = bmc_log(node)[marks[node]:]
@@ -149,3 +150,130 @@ def test_idle_nodes_power_off_and_a_job_powers_them_on_without_the_password_show
         for form in secret_forms(password.encode()):
             assert form not in text, f"the IPMI password appears in {where}"
     print(f"{len(ps.samples)} process samples, {len(texts)} texts: no IPMI password")
+
+
+# recover_nodes.yml runs on the controller only; the FAKE BMCs' test switches (lab/bmc/chassis-control) make
+# the faults: refuse-power-on, refuse-power-off, slow-power-on (seconds).
+RECOVER = "recover_nodes.yml"
+HELD_FILE = "/var/lib/gpuforge/slurm_powersave/recover-held.json"
+BMC_RUN = "/run/gpuforge-bmc"
+
+
+def bmc_switch(node: str, name: str, value: str | None = "") -> None:
+    if value is None:
+        node_exec(node, "rm", "-f", f"{BMC_RUN}/{name}")
+    else:
+        node_exec(node, "sh", "-c", f"echo '{value}' > {BMC_RUN}/{name}")
+
+
+def wait_state(want: dict, timeout: float = 90) -> None:
+    wait_for(f"states {want}", lambda: all(states()[node] in ok for node, ok in want.items()), timeout)
+
+
+def submit(node: str) -> str:
+    return node_exec("node0", "sbatch", "--parsable", "-w", node, "--chdir=/tmp", "--output=/dev/null",
+                     "--wrap", "hostname").stdout.strip()
+
+
+def job_info(job: str) -> str:
+    return node_exec("node0", "scontrol", "show", "job", job, check=False).stdout
+
+
+def node_reason(node: str) -> str:
+    text = node_exec("node0", "scontrol", "show", "node", node).stdout
+    return text.split("Reason=", 1)[1].strip() if "Reason=" in text else ""
+
+
+def recover_both_ways(inventory, fact_cache, nodes: list[str]) -> labctl.PlaybookRun:
+    """recover_nodes.yml repairs (changed > 0, the nodes registered, the before/after states printed) and a
+    second run changes nothing."""
+    run = labctl.run_playbook(RECOVER, inventory, fact_cache=fact_cache)
+    assert run.rc == 0, failure_text(run)
+    assert run.changed > 0
+    said = " ".join(str(msg) for _host, msg in run.shown)
+    assert "'before'" in said and "'after'" in said, said
+    after = states()
+    for node in nodes:
+        assert after[node] in ("idle", "mix", "alloc", "idle%"), after
+        assert node_exec(node, "systemctl", "is-active", "slurmd").stdout.strip() == "active"
+    again = labctl.run_playbook(RECOVER, inventory, fact_cache=fact_cache)
+    assert again.rc == 0 and again.changed == 0, failure_text(again) or changed_tasks(again)
+    return run
+
+
+def test_a_refused_power_on_and_a_failed_power_off_are_recovered(inventory, fact_cache):
+    # node2's BMC refuses power-on: the program sets it DOWN with the reason at once and its job is requeued.
+    # node1's refuses power-off: Slurm marks it powered down while it runs (idle~ and on). Both BMCs then work
+    # again; one recover_nodes.yml run brings both back (the requeued job held meanwhile), a second changes
+    # nothing.
+    wait_state({"node1": ("idle~",), "node2": ("idle~",)})
+    bmc_switch("node2", "refuse-power-on")
+    bmc_switch("node1", "refuse-power-off")
+    try:
+        job = submit("node2")
+        wait_state({"node2": ("down#", "down~", "down")}, 30)
+        reason = node_reason("node2")
+        assert reason.startswith("gpuforge-powersave: BMC refused power on"), reason
+        wait_for(f"job {job} requeued", lambda: "Restarts=1" in job_info(job), 30)
+        assert "JobState=PENDING" in job_info(job)
+        node_exec("node0", "scontrol", "update", "nodename=node1", "state=power_up")
+        wait_state({"node1": ("idle",)}, 30)
+        wait_state({"node1": ("idle~",)}, 60)  # its power-off refused: still running
+        assert node_exec("node1", "systemctl", "is-active", "slurmd").stdout.strip() == "active"
+        last = bmc_log("node1")[-5:]
+        assert any("refused (refuse-power-off)" in line for line in last), last
+    finally:
+        bmc_switch("node2", "refuse-power-on", None)
+        bmc_switch("node1", "refuse-power-off", None)
+    run = recover_both_ways(inventory, fact_cache, ["node1", "node2"])
+    said = " ".join(str(msg) for _host, msg in run.shown)
+    assert "'node1', 'powered on but marked powered down'" in said, said
+    # down# until ResumeTimeout, then ResumeFailProgram's down~, depending on how long node1 took.
+    assert "'node2', 'DOWN while powering up" in said or "'node2', 'DOWN and powered down'" in said, said
+    assert f"'{job}'" in said  # held during the repair
+    assert "JobHeld" not in node_exec("node0", "squeue", "-h", "-j", job, "-o", "%r").stdout  # and released
+    node_exec("node0", "scancel", job)
+
+
+def test_slurmd_by_hand_a_late_resume_and_a_resume_stuck_after_a_restart_are_recovered(inventory, fact_cache):
+    wait_state({"node1": ("idle~",), "node2": ("idle~",)})
+    # slurmd started by hand on a powered-down node: the node is on (its BMC says so) and Slurm 22.05 takes
+    # its registration: idle, nothing stuck; recover_nodes.yml agrees and changes nothing.
+    node_exec("node2", "systemctl", "start", "slurmd")
+    wait_state({"node2": ("idle",)}, 30)
+    run = labctl.run_playbook(RECOVER, inventory, fact_cache=fact_cache)
+    assert run.rc == 0 and run.changed == 0, failure_text(run) or changed_tasks(run)
+    assert "'node2': 'on'" in " ".join(str(msg) for _host, msg in run.shown)
+    jobs = []
+    try:
+        # node1 boots in 40 s, ResumeTimeout is 20: Slurm gives up, ResumeFailProgram sets it DOWN and off
+        # (down~).
+        bmc_switch("node1", "slow-power-on", "40")
+        jobs.append(submit("node1"))
+        wait_state({"node1": ("down~",)}, 45)
+        assert "did not register within ResumeTimeout" in node_reason("node1"), node_reason("node1")
+        # node2 (powered down again) boots in 600 s; slurmctld restarts during the resume and forgets its
+        # ResumeTimeout: the node stays powering up (mix#/alloc#) past it.
+        wait_state({"node2": ("idle~",)}, 60)
+        bmc_switch("node2", "slow-power-on", "600")
+        jobs.append(submit("node2"))
+        wait_state({"node2": ("alloc#", "mix#")}, 30)
+        node_exec("node0", "systemctl", "restart", "slurmctld")
+        time.sleep(25)
+        assert states()["node2"] in ("alloc#", "mix#"), states()
+    finally:
+        bmc_switch("node1", "slow-power-on", None)
+        bmc_switch("node2", "slow-power-on", None)
+    # What a recover_nodes.yml run that died after holding the pending jobs leaves: node1's requeued job held
+    # and listed. The next run releases it first.
+    node_exec("node0", "scontrol", "hold", jobs[0])
+    held = json.dumps([jobs[0]])
+    node_exec("node0", "sh", "-c", f"mkdir -p {HELD_FILE.rsplit('/', 1)[0]} && echo '{held}' > {HELD_FILE}")
+    run = recover_both_ways(inventory, fact_cache, ["node1", "node2"])
+    assert ("Release the jobs an earlier run held (that run stopped before its release)", "node0") in \
+        changed_tasks(run)
+    assert "JobHeld" not in node_exec("node0", "squeue", "-h", "-j", jobs[0], "-o", "%r").stdout
+    assert node_exec("node0", "test", "-e", HELD_FILE, check=False).returncode == 1
+    said = " ".join(str(msg) for _host, msg in run.shown)
+    assert "DOWN and powered down" in said and "longer than ResumeTimeout (20 s)" in said, said
+    node_exec("node0", "scancel", *jobs)

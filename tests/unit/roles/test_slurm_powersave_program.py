@@ -42,10 +42,14 @@ ps = _load()
 # ---------------------------------------------------------------- the file itself
 
 
-def test_program_is_an_executable_stdlib_only_python3_script():
+def test_program_is_a_stdlib_only_python3_script_without_its_interpreter_line():
+    # The role writes the interpreter line (slurm_powersave_python) first when it installs the program: the
+    # file here has none (ansible-test sanity allows no #!/usr/bin/python3 outside modules).
     text = PROGRAM.read_text()
-    assert text.startswith("#!/usr/bin/python3\n")
-    assert PROGRAM.stat().st_mode & stat.S_IXUSR
+    assert not text.startswith("#!")
+    install = (REPO / "roles" / "slurm_powersave" / "tasks" / "install.yml").read_text()
+    line = "#!{{ slurm_powersave_python }}\\n{{ lookup('ansible.builtin.file', 'gpuforge-powersave') }}\\n"
+    assert f"content: \"{line}\"" in install
     imported = set()
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.Import):
@@ -423,6 +427,14 @@ class Lab:
         return subprocess.run([sys.executable, str(program), "--config", str(self.config), *args],
                               capture_output=True, text=True, env=env, timeout=60, check=False)
 
+    def installed(self) -> Path:
+        """The program as the role installs it: the interpreter line first, executable."""
+        path = self.root / "gpuforge-powersave"
+        if not path.exists():
+            path.write_text(f"#!{sys.executable}\n" + PROGRAM.read_text())
+            path.chmod(0o755)
+        return path
+
     def calls(self, tool: str | None = None) -> list[dict]:
         path = self.state / "calls.jsonl"
         if not path.exists():
@@ -466,7 +478,7 @@ def test_suspend_soft_powers_off_and_logs_one_line(lab):
     assert run.returncode == 0, run.stdout + run.stderr
     assert lab.power("node001") == "off"
     assert lab.ipmi_commands("node001") == ["status", "soft", "status"]
-    [(node, action, result, _, detail)] = lab.log_lines()
+    [(node, action, result, _seconds, detail)] = lab.log_lines()
     assert (node, action, result) == ("node001", "suspend", "ok")
     assert detail.startswith("soft off; off after")
     _assert_password_never_exposed(lab, run)
@@ -478,7 +490,7 @@ def test_already_off_suspend_and_already_on_resume_are_success(lab):
     assert lab.run("suspend", "node001").returncode == 0
     assert lab.run("resume", "node002").returncode == 0
     assert lab.ipmi_commands("node001") == ["status"] and lab.ipmi_commands("node002") == ["status"]
-    assert [(n, a, r, d) for n, a, r, _, d in lab.log_lines()] == [
+    assert [(n, a, r, d) for n, a, r, _s, d in lab.log_lines()] == [
         ("node001", "suspend", "ok", "already off"), ("node002", "resume", "ok", "already on")]
     assert lab.calls("scontrol") == []
 
@@ -494,8 +506,28 @@ def test_suspend_falls_back_to_hard_off_when_soft_is_ignored(lab):
     assert commands[:2] == ["status", "soft"] and commands[-2:] == ["off", "status"]
     assert set(commands[2:-2]) == {"status"} and len(commands) >= 5  # polled while waiting
     assert lab.power("node001") == "off"
-    [(_, _, result, _, detail)] = lab.log_lines()
+    [(_node, _action, result, _seconds, detail)] = lab.log_lines()
     assert result == "ok" and "soft off; still on after 0.4s; hard off; off after" in detail
+
+
+def test_status_only_asks_and_a_silent_bmc_fails_without_touching_slurm(lab):
+    lab.node("node001", power="on")
+    lab.node("node002", power="off")
+    lab.node("node003", power="off")
+    lab.behave("node003", delay=30)
+    lab.write_config(command_timeout=0.5)
+    run = lab.run("status", "node[001-003]")
+    assert run.returncode == 1
+    assert {n: lab.power(n) for n in ("node001", "node002", "node003")} == {
+        "node001": "on", "node002": "off", "node003": "off"}
+    assert lab.ipmi_commands("node001") == ["status"] and lab.ipmi_commands("node002") == ["status"]
+    details = {n: (a, r, d) for n, a, r, _s, d in lab.log_lines()}
+    assert details["node001"] == ("status", "ok", "power on")
+    assert details["node002"] == ("status", "ok", "power off")
+    assert details["node003"][:2] == ("status", "failed")
+    assert "BMC power status failed" in details["node003"][2]
+    assert lab.calls("scontrol") == []
+    _assert_password_never_exposed(lab, run)
 
 
 def test_resume_powers_on_without_touching_slurm(lab):
@@ -520,7 +552,7 @@ def test_refused_resume_sets_the_node_down_with_the_reason(lab):
         "update", "nodename=node002", "state=down",
         "reason=gpuforge-powersave: BMC refused power on: "
         "Set Chassis Power Control to Up/On failed: Command not supported in present state"]]
-    lines = {n: (r, d) for n, _, r, _, d in lab.log_lines()}
+    lines = {n: (r, d) for n, _a, r, _s, d in lab.log_lines()}
     assert lines["node001"][0] == "ok"
     assert lines["node002"] == ("failed", "failed: BMC refused power on: Set Chassis Power Control to Up/On "
                                           "failed: Command not supported in present state; marked DOWN")
@@ -544,7 +576,7 @@ def test_wrong_password_fails_the_node_without_showing_the_password(lab):
     lab.password_file.write_text("not-the-password\n")
     run = lab.run("suspend", "node001")
     assert run.returncode == 1
-    [(_, _, result, _, detail)] = lab.log_lines()
+    [(_node, _action, result, _seconds, detail)] = lab.log_lines()
     assert result == "failed"
     assert detail == "failed: BMC power status failed: Error: Unable to establish IPMI v2 / RMCP+ session"
     assert lab.calls("scontrol") == []  # a node that stays on is not set down by suspend
@@ -562,7 +594,7 @@ def test_nodes_are_handled_in_parallel(lab):
     assert all(lab.power(name) == "on" for name in names)
     # Three ipmitool calls of 0.6 s per node: about 1.8 s in parallel, 10.8 s one after another.
     assert elapsed < 6.0, elapsed
-    assert sorted(n for n, *_ in lab.log_lines()) == names
+    assert sorted(n for n, *_rest in lab.log_lines()) == names
 
 
 def test_resumefail_sets_down_and_powers_off(lab):
@@ -577,7 +609,7 @@ def test_resumefail_sets_down_and_powers_off(lab):
     assert lab.power("node001") == "off"
     assert lab.ipmi_commands("node001") == ["status", "off", "status"]
     assert lab.ipmi_commands("node002") == ["status"]
-    lines = {n: (a, r, d) for n, a, r, _, d in lab.log_lines()}
+    lines = {n: (a, r, d) for n, a, r, _s, d in lab.log_lines()}
     assert lines["node001"][:2] == ("resumefail", "ok")
     assert re.fullmatch(r"marked DOWN; hard off; off after \d+\.\ds", lines["node001"][2])
     assert lines["node002"] == ("resumefail", "ok", "marked DOWN; already off")
@@ -589,7 +621,7 @@ def test_resumefail_reports_a_failed_scontrol_and_an_unreachable_bmc(lab):
     (lab.state / "scontrol.rc").write_text("1")
     run = lab.run("resumefail", "node001")
     assert run.returncode == 1
-    [(_, _, result, _, detail)] = lab.log_lines()
+    [(_node, _action, result, _seconds, detail)] = lab.log_lines()
     assert result == "failed"
     assert detail.startswith("scontrol update failed: slurm_update error: Invalid node name specified; "
                              "power status failed: Error: Unable to establish")
@@ -607,7 +639,7 @@ def test_ssh_poweroff_replaces_the_soft_off(lab):
                                "-i", "/var/lib/slurm/.ssh/po", "-o", "IdentitiesOnly=yes",
                                "--", "node003", "sudo", "-n", "/usr/sbin/poweroff"]
     assert lab.ipmi_commands("node003") == ["status", "status"]  # no chassis power soft
-    [(_, _, result, _, detail)] = lab.log_lines()
+    [(_node, _action, result, _seconds, detail)] = lab.log_lines()
     assert result == "ok" and detail.startswith("ssh poweroff rc 255; off after")
 
 
@@ -622,7 +654,7 @@ def test_insecure_password_file_refuses_to_run_and_names_the_file(lab):
     [down] = lab.calls("scontrol")
     assert down["argv"][-1].startswith(
         f"reason=gpuforge-powersave: refused to run: password file {lab.password_file} has mode 0644")
-    [(_, _, result, _, detail)] = lab.log_lines()
+    [(_node, _action, result, _seconds, detail)] = lab.log_lines()
     assert result == "failed" and "refused to run" in detail
 
 
@@ -644,7 +676,7 @@ def test_malformed_hostlist_exits_2_without_a_traceback(lab, expr):
     assert run.returncode == 2
     assert run.stderr.startswith("gpuforge-powersave: refusing to run:") and "Traceback" not in run.stderr
     assert lab.calls() == []
-    [(node, _, result, _, detail)] = lab.log_lines()
+    [(node, _action, result, _seconds, detail)] = lab.log_lines()
     assert (node, result) == ("-", "failed") and detail.startswith("refused:")
 
 
@@ -666,12 +698,12 @@ def test_link_names_imply_the_mode(lab):
     lab.node("node001", power="on")
     lab.write_config()
     link = lab.root / "gpuforge-powersave-suspend"
-    link.symlink_to(PROGRAM)
+    link.symlink_to(lab.installed())
     run = subprocess.run([str(link), "--config", str(lab.config), "node001"],
                          capture_output=True, text=True, timeout=60, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     assert lab.power("node001") == "off"
-    assert [a for _, a, *_ in lab.log_lines()] == ["suspend"]
+    assert [a for _n, a, *_rest in lab.log_lines()] == ["suspend"]
 
 
 def test_runs_with_stdin_stdout_stderr_closed(lab):
@@ -685,12 +717,13 @@ def test_runs_with_stdin_stdout_stderr_closed(lab):
         for fd in (0, 1, 2):
             os.close(fd)
 
-    run = subprocess.run([str(PROGRAM), "--config", str(lab.config), "resume", "node[001-002]"],
+    run = subprocess.run([str(lab.installed()), "--config", str(lab.config), "resume", "node[001-002]"],
                          preexec_fn=close_std_fds, timeout=60, check=False)
     assert run.returncode == 1
     assert lab.power("node001") == "on"
     assert len(lab.calls("scontrol")) == 1
-    assert sorted((n, r) for n, _, r, *_ in lab.log_lines()) == [("node001", "ok"), ("node002", "failed")]
+    outcomes = sorted((n, r) for n, _a, r, *_rest in lab.log_lines())
+    assert outcomes == [("node001", "ok"), ("node002", "failed")]
 
 
 def test_an_unexpected_exception_is_logged_with_the_node(lab, monkeypatch, capsys):
@@ -703,7 +736,7 @@ def test_an_unexpected_exception_is_logged_with_the_node(lab, monkeypatch, capsy
 
     monkeypatch.setattr(ps.NodeAction, "resume", boom)
     assert ps.handle("resume", config, "node001", ps.Log(str(lab.log))) is False
-    [(node, _, result, _, detail)] = lab.log_lines()
+    [(node, _action, result, _seconds, detail)] = lab.log_lines()
     assert (node, result) == ("node001", "failed")
     assert detail == "internal error: RuntimeError: bug; marked DOWN"
     assert lab.calls("scontrol")[0]["argv"][-1] == "reason=gpuforge-powersave: internal error (RuntimeError)"

@@ -1,0 +1,167 @@
+# Copyright: (c) 2026, gpuforge.cluster maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Nodes that power saving left stuck, and the commands that bring each back (pure functions; used by
+playbooks/recover_nodes.yml through the ``powersave_recovery`` filter).
+
+The stuck states, as Slurm (``scontrol show node``) and the node's BMC (``gpuforge-powersave status``) see them:
+
+* powered on but marked powered down (``idle~`` with the BMC saying on: a power-off that failed, a node switched
+  on by hand): a resume would find it "already on", its slurmd would not register again and the node would go
+  ``down~`` at ResumeTimeout. Repair: power it off through the BMC, then ``state=power_up`` (a clean boot).
+* ``down~``: DOWN and powered down (missed ResumeTimeout, ResumeFailProgram): ``state=resume``, then
+  ``state=power_up``.
+* DOWN while powering up (``down#``: the resume program failed, e.g. the BMC refused power-on): ``state=resume``
+  leaves it waiting for a registration that no power-on will bring; power it on through the BMC.
+* powering up for longer than ResumeTimeout (``alloc#``, ``mix#``, ``idle#``: slurmctld restarted during a
+  resume, a boot that hung): a power cycle through the BMC.
+
+Each repair ends with the node registered (checked by the playbook). A node with running jobs is refused unless
+forced; forced, its jobs are requeued first.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+# Slurm's job states that hold a node's resources while the job's processes exist.
+RUNNING_STATES = ("RUNNING", "COMPLETING", "SUSPENDED", "STOPPED", "SIGNALING", "STAGE_OUT")
+
+_LOG_LINE = re.compile(r"^(\S+) node=(\S+) action=(\w+) result=(\w+)")
+_NODE = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def sinfo_state(node: dict) -> str:
+    """The short state sinfo %t prints (``idle~``, ``down#``, ``mix#``, ``idle*``) from a parsed scontrol node."""
+    base = {"mixed": "mix", "allocated": "alloc", "completing": "comp", "drained": "drain",
+            "draining": "drng", "unknown": "unk"}.get(node.get("state") or "", node.get("state") or "?")
+    flags = node.get("flags") or []
+    if "drain" in flags:
+        base = "drng" if base in ("alloc", "mix") else "drain"
+    suffix = ""
+    for flag, mark in (("powered_down", "~"), ("powering_up", "#"), ("powering_down", "%"),
+                       ("power_down", "!")):
+        if flag in flags:
+            suffix = mark
+            break
+    if not suffix and node.get("not_responding"):
+        suffix = "*"
+    return base + suffix
+
+
+def last_resumes(log_text: str) -> dict:
+    """node -> epoch seconds of its last ``action=resume`` line in the power-save program's log."""
+    last: dict = {}
+    for line in (log_text or "").splitlines():
+        match = _LOG_LINE.match(line)
+        if not match or match.group(3) != "resume":
+            continue
+        try:
+            stamp = datetime.datetime.fromisoformat(match.group(1)).timestamp()
+        except ValueError:
+            continue
+        last[match.group(2)] = max(stamp, last.get(match.group(2), 0.0))
+    return last
+
+
+def resume_timeout(config_text: str) -> int:
+    """ResumeTimeout in seconds from ``scontrol show config`` (``ResumeTimeout           = 60 sec``)."""
+    match = re.search(r"^ResumeTimeout\s*=\s*(\d+)", config_text or "", re.MULTILINE)
+    if not match:
+        raise ValueError("scontrol show config names no ResumeTimeout (is power saving configured?)")
+    return int(match.group(1))
+
+
+def bmc_power(status_text: str) -> dict:
+    """node -> 'on', 'off' or None (no answer) from ``gpuforge-powersave status`` output (its log lines)."""
+    power: dict = {}
+    for line in (status_text or "").splitlines():
+        match = _LOG_LINE.match(line)
+        if not match or match.group(3) != "status":
+            continue
+        detail = re.search(r'detail="power (on|off)"', line)
+        power[match.group(2)] = detail.group(1) if match.group(4) == "ok" and detail else None
+    return power
+
+
+def _problem(node: dict, power: str | None, age: float | None, resume_timeout: float):
+    """(what is wrong, the steps that repair it) or None for a node in a normal state."""
+    down = node.get("state") == "down"
+    flags = node.get("flags") or []
+    if "powering_down" in flags or "power_down" in flags:
+        return None  # a power-off in progress: Slurm ends it at SuspendTimeout
+    if "powered_down" in flags and power == "on":
+        return ("powered on but marked powered down" + (" and DOWN" if down else ""),
+                ["bmc_off", *(["resume_state"] if down else []), "power_up"])
+    if "powered_down" in flags and down:
+        return "DOWN and powered down", ["resume_state", "power_up"]
+    if "powering_up" in flags and down:
+        return ("DOWN while powering up (its resume failed)",
+                [*(["bmc_off"] if power == "on" else []), "resume_state", "bmc_on"])
+    if "powering_up" in flags and (age is None or age > resume_timeout):
+        since = "with no resume in the power-save log" if age is None else "for %d s" % age
+        return ("powering up %s, longer than ResumeTimeout (%d s)" % (since, resume_timeout),
+                [*(["bmc_off"] if power != "off" else []), "bmc_on"])
+    return None
+
+
+def recovery_plan(nodes, jobs, pending, power, last_resume, now, resume_timeout, force=False):
+    """What recover_nodes does, decided before it changes anything.
+
+    ``nodes``: parsed ``scontrol show node --oneliner`` entries; ``jobs``: parsed squeue entries; ``pending``:
+    [job id, reason] of pending jobs; ``power``: node -> 'on'/'off'/None for every power-saved node (the others
+    are not looked at); ``last_resume``: node -> epoch seconds; ``now``: epoch seconds.
+    Returns {'repairs': [{'node', 'state', 'problem', 'steps', 'jobs'}], 'refused': [{'node', 'state', 'jobs'}],
+    'refusal': one sentence naming them, 'hold': [job ids], 'states': {node: sinfo state}}: a refused node has
+    running jobs and ``force`` is false;
+    'hold' lists the pending jobs to hold during the repair (none held already, none when nothing is repaired).
+    """
+    repairs, refused, states = [], [], {}
+    for node in sorted(nodes, key=lambda n: n.get("NodeName", "")):
+        name = node.get("NodeName", "")
+        if name not in power:
+            continue
+        states[name] = sinfo_state(node)
+        last = last_resume.get(name)
+        found = _problem(node, power.get(name), None if last is None else max(0.0, now - last), resume_timeout)
+        if found is None:
+            continue
+        running = sorted(job["job_id"] for job in jobs if name in job["nodes"] and job["state"] in RUNNING_STATES)
+        if running and not force:
+            refused.append({"node": name, "state": states[name], "jobs": running})
+            continue
+        problem, steps = found
+        repairs.append({"node": name, "state": states[name], "problem": problem,
+                        "steps": (["requeue"] if running else []) + steps, "jobs": running})
+    hold = [] if not repairs else sorted(
+        {str(job_id) for job_id, reason in pending if not str(reason).startswith("JobHeld")}, key=_job_key)
+    refusal = "; ".join("%s (%s) runs jobs %s" % (r["node"], r["state"], ", ".join(r["jobs"])) for r in refused)
+    return {"repairs": repairs, "refused": refused, "refusal": refusal, "hold": hold, "states": states}
+
+
+def _job_key(job_id: str):
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", job_id)]
+
+
+def step_argv(step: str, repair: dict, program: str, slurm_user: str, scontrol: str = "scontrol") -> list:
+    """The argv of one repair step (the power-save program runs as the SlurmUser, whose password file it reads)."""
+    node = repair["node"]
+    if not _NODE.match(node):
+        raise ValueError("not a Slurm node name: %r" % node)
+    as_slurm = ["runuser", "-u", slurm_user, "--", program]
+    commands = {
+        "requeue": [scontrol, "requeue", ",".join(repair.get("jobs") or [])],
+        "bmc_off": [*as_slurm, "suspend", node],
+        "bmc_on": [*as_slurm, "resume", node],
+        "resume_state": [scontrol, "update", "nodename=" + node, "state=resume"],
+        "power_up": [scontrol, "update", "nodename=" + node, "state=power_up"],
+    }
+    if step not in commands:
+        raise ValueError("unknown repair step %r" % step)
+    return commands[step]
+
+
+def recovery_commands(plan: dict, program: str, slurm_user: str, scontrol: str = "scontrol") -> list:
+    """Every repair step in order: [{'node', 'step', 'argv'}]."""
+    return [{"node": repair["node"], "step": step, "argv": step_argv(step, repair, program, slurm_user, scontrol)}
+            for repair in plan["repairs"] for step in repair["steps"]]

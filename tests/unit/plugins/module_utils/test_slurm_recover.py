@@ -1,0 +1,162 @@
+"""module_utils/slurm_recover: which nodes power saving left stuck, and the repair of each."""
+
+from __future__ import annotations
+
+import pytest
+from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.slurm import parse_scontrol_nodes
+from ansible_collections.gpuforge.cluster.plugins.module_utils.slurm_recover import (
+    bmc_power,
+    last_resumes,
+    recovery_commands,
+    recovery_plan,
+    resume_timeout,
+    sinfo_state,
+    step_argv,
+)
+
+# Trimmed from `scontrol show node --oneliner` on the lab (Slurm 22.05.8, Debian 12, 2026-12-04): the states
+# power saving left there (sinfo %t in the comment).
+LINE = ("NodeName={name} CoresPerSocket=2 CPUAlloc=0 CPUEfctv=2 CPUTot=2 Gres=(null) NodeAddr={name} "
+        "NodeHostName={name} Sockets=1 Boards=1 State={state} ThreadsPerCore=1 TmpDisk=0 Weight=1 Owner=N/A "
+        "MCS_label=N/A Partitions=main BootTime=None SlurmdStartTime=None{reason}")
+STATES = {
+    "idle": "IDLE",                                        # idle
+    "idle~": "IDLE+POWERED_DOWN",                          # idle~
+    "down~": "DOWN+POWERED_DOWN",                          # down~ (ResumeTimeout missed)
+    "down#": "DOWN+NOT_RESPONDING+POWERING_UP",            # down# (the BMC refused power-on)
+    "mix#": "MIXED+POWERING_UP",                           # mix# (slurmctld restarted during a resume)
+    "idle%": "IDLE+POWERING_DOWN",                         # idle%
+    "drain": "IDLE+DRAIN",                                 # an admin's drain
+}
+NOW = 1_800_000_000.0
+PROGRAM = "/usr/local/sbin/gpuforge-powersave"
+
+
+def node(name: str, state: str, reason: str = "") -> dict:
+    text = LINE.format(name=name, state=STATES[state], reason=f" Reason={reason} [slurm@2026-12-04T22:45:34]"
+                       if reason else "")
+    [parsed] = parse_scontrol_nodes(text)
+    return parsed
+
+
+def job(job_id: str, state: str, nodes: list[str]) -> dict:
+    return {"job_id": job_id, "state": state, "nodes": nodes, "nodelist": ",".join(nodes), "user": "root",
+            "name": "wrap", "node_count": len(nodes)}
+
+
+def plan(nodes, power, jobs=(), pending=(), last=None, force=False, resume_timeout=60):
+    return recovery_plan(nodes, list(jobs), list(pending), power, last or {}, NOW, resume_timeout, force)
+
+
+@pytest.mark.parametrize("state", list(STATES))
+def test_sinfo_state_matches_what_sinfo_printed(state):
+    assert sinfo_state(node("node1", state)) == state
+
+
+def test_normal_states_need_nothing():
+    nodes = [node("node1", "idle~"), node("node2", "idle"), node("node3", "idle%"), node("node4", "drain")]
+    power = {"node1": "off", "node2": "on", "node3": "on", "node4": "on"}
+    result = plan(nodes, power, pending=[["7", "Resources"]])
+    assert result["repairs"] == [] and result["refused"] == [] and result["hold"] == []
+    assert result["states"] == {"node1": "idle~", "node2": "idle", "node3": "idle%", "node4": "drain"}
+
+
+def test_powered_but_marked_off_is_powered_off_then_up():
+    [repair] = plan([node("node1", "idle~")], {"node1": "on"})["repairs"]
+    assert repair["problem"] == "powered on but marked powered down"
+    assert repair["steps"] == ["bmc_off", "power_up"]
+    [repair] = plan([node("node1", "down~")], {"node1": "on"})["repairs"]
+    assert repair["steps"] == ["bmc_off", "resume_state", "power_up"]
+
+
+def test_down_powered_down_is_resumed_and_powered_up():
+    [repair] = plan([node("node2", "down~", "gpuforge-powersave: did not register within ResumeTimeout")],
+                    {"node2": "off"})["repairs"]
+    assert (repair["problem"], repair["steps"]) == ("DOWN and powered down", ["resume_state", "power_up"])
+
+
+def test_a_failed_resume_is_powered_on_through_the_bmc():
+    refused = node("node2", "down#", "gpuforge-powersave: BMC refused power on")
+    [repair] = plan([refused], {"node2": "off"})["repairs"]
+    assert repair["steps"] == ["resume_state", "bmc_on"]
+    [repair] = plan([node("node2", "down#")], {"node2": "on"})["repairs"]
+    assert repair["steps"] == ["bmc_off", "resume_state", "bmc_on"]
+
+
+def test_powering_up_is_stuck_only_past_resume_timeout():
+    nodes, power = [node("node1", "mix#")], {"node1": "on"}
+    assert plan(nodes, power, last={"node1": NOW - 30})["repairs"] == []  # still booting
+    [repair] = plan(nodes, power, last={"node1": NOW - 95})["repairs"]
+    assert repair["problem"] == "powering up for 95 s, longer than ResumeTimeout (60 s)"
+    assert repair["steps"] == ["bmc_off", "bmc_on"]
+    [repair] = plan(nodes, {"node1": "off"})["repairs"]  # never resumed by the program, BMC off
+    assert repair["problem"].startswith("powering up with no resume in the power-save log")
+    assert repair["steps"] == ["bmc_on"]
+
+
+def test_running_jobs_refuse_the_node_unless_forced():
+    nodes = [node("node1", "idle~"), node("node2", "down~")]
+    power = {"node1": "on", "node2": "off"}
+    jobs = [job("11", "RUNNING", ["node0", "node1"]), job("12", "CONFIGURING", ["node2"]),
+            job("13", "PENDING", [])]
+    result = plan(nodes, power, jobs=jobs)
+    assert result["refused"] == [{"node": "node1", "state": "idle~", "jobs": ["11"]}]
+    assert result["refusal"] == "node1 (idle~) runs jobs 11"
+    assert [r["node"] for r in result["repairs"]] == ["node2"]  # a configuring job waits for its node
+    forced = plan(nodes, power, jobs=jobs, force=True)
+    assert forced["refused"] == []
+    assert forced["repairs"][0]["steps"] == ["requeue", "bmc_off", "power_up"]
+    assert recovery_commands(forced, PROGRAM, "slurm")[0]["argv"] == ["scontrol", "requeue", "11"]
+
+
+def test_pending_jobs_held_are_those_not_held_already():
+    pending = [["10", "BeginTime"], ["9", "JobHeldAdmin"], ["12_[1-3]", "Resources"], ["2", "JobHeldUser"]]
+    result = plan([node("node1", "down~")], {"node1": "off"}, pending=pending)
+    assert result["hold"] == ["10", "12_[1-3]"]
+
+
+def test_nodes_without_power_saving_are_not_looked_at():
+    result = plan([node("node0", "down~"), node("node1", "idle")], {"node1": "on"})
+    assert result["repairs"] == [] and list(result["states"]) == ["node1"]
+
+
+def test_commands_run_the_program_as_the_slurm_user():
+    result = plan([node("node1", "idle~"), node("node2", "down#")], {"node1": "on", "node2": "off"})
+    commands = [(c["node"], c["step"], c["argv"]) for c in recovery_commands(result, PROGRAM, "slurm")]
+    assert commands == [
+        ("node1", "bmc_off", ["runuser", "-u", "slurm", "--", PROGRAM, "suspend", "node1"]),
+        ("node1", "power_up", ["scontrol", "update", "nodename=node1", "state=power_up"]),
+        ("node2", "resume_state", ["scontrol", "update", "nodename=node2", "state=resume"]),
+        ("node2", "bmc_on", ["runuser", "-u", "slurm", "--", PROGRAM, "resume", "node2"]),
+    ]
+
+
+def test_step_argv_refuses_odd_names_and_steps():
+    with pytest.raises(ValueError, match="not a Slurm node name"):
+        step_argv("bmc_on", {"node": "node1;reboot"}, PROGRAM, "slurm")
+    with pytest.raises(ValueError, match="unknown repair step"):
+        step_argv("reboot", {"node": "node1"}, PROGRAM, "slurm")
+
+
+def test_bmc_power_and_last_resumes_read_the_programs_log_lines():
+    # The program's own lines (lab, 2026-12-04).
+    stamp = "2026-12-04T22:46:15+00:00"
+    status = (f'{stamp} node=node1 action=status result=ok seconds=0.1 detail="power on"\n'
+              f'{stamp} node=node2 action=status result=ok seconds=0.1 detail="power off"\n'
+              f'{stamp} node=node3 action=status result=failed seconds=5.0 detail="failed: BMC '
+              'power status failed: Error: Unable to establish IPMI v2 / RMCP+ session"\n')
+    assert bmc_power(status) == {"node1": "on", "node2": "off", "node3": None}
+    log = ('2026-12-04T22:29:11+00:00 node=node2 action=resume result=ok seconds=0.2 '
+           'detail="power on; on after 0.2s"\n'
+           '2026-12-04T22:45:34+00:00 node=node2 action=resume result=failed seconds=0.1 detail="failed"\n'
+           '2026-12-04T22:45:32+00:00 node=node1 action=suspend result=ok seconds=0.1 detail="already off"\n'
+           'garbage line\n')
+    assert last_resumes(log) == {"node2": 1796424334.0}
+
+
+def test_resume_timeout_is_read_from_scontrol_show_config():
+    text = ("ResumeRate              = 0 nodes/min\nResumeTimeout           = 60 sec\n"
+            "SuspendTime             = 15 sec\n")
+    assert resume_timeout(text) == 60
+    with pytest.raises(ValueError, match="no ResumeTimeout"):
+        resume_timeout("SuspendTime = NONE\n")
