@@ -81,7 +81,8 @@ def test_enabling_power_saving_restarts_slurmctld_with_the_programs(inventory, f
 
 
 def test_crossed_bmc_addresses_are_refused_before_any_change(inventory, fact_cache):
-    # node1's and node2's BMC addresses swapped: each BMC answers with the other node's system GUID.
+    # node1's and node2's BMC addresses swapped: each BMC answers with the other node's system GUID. The first
+    # run (above) checked the BMCs right after ipmitool's install; this one checks them in preflight.
     swapped = {"node1": f"{SUBNET_BMC}.12", "node2": f"{SUBNET_BMC}.11"}
     conf = node_exec("node0", "sha256sum", *CONF_FILES).stdout
     run = labctl.run_playbook(SLURM_STAGE, inventory, fact_cache=fact_cache, extravars={
@@ -91,6 +92,9 @@ def test_crossed_bmc_addresses_are_refused_before_any_change(inventory, fact_cac
     assert "node1's BMC answers with node2's GUID" in text, text
     assert "node2's BMC answers with node1's GUID" in text, text
     assert run.changed == 0, changed_tasks(run)
+    # ipmitool is on the controller since power saving was enabled: the check ran in preflight, before the
+    # role's install tasks.
+    assert not any(task == "Install ipmitool on the controller" for _d, task, _h, _s in run.tasks)
     assert node_exec("node0", "sha256sum", *CONF_FILES).stdout == conf
 
 
