@@ -20,6 +20,7 @@ import math
 import re
 
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.slurm import hostlist_compress
+from ansible_collections.gpuforge.cluster.plugins.module_utils.slurm_nodes import POWER_SAVING_STATES
 
 # The program's links (roles/slurm_powersave/files/gpuforge-powersave takes its mode from its name).
 MODES = ("suspend", "resume", "resumefail")
@@ -28,7 +29,7 @@ MODES = ("suspend", "resume", "resumefail")
 POWER_SUFFIXES = ("~", "#", "%", "!")
 # States a node passes through in normal power saving (sinfo %t): powered off and idle, being resumed for a
 # job (idle# while booting, alloc#/mix# once the job is placed on it), being powered down.
-NORMAL_POWER_STATES = ("idle~", "idle#", "idle%", "idle!", "alloc#", "mix#")
+NORMAL_POWER_STATES = (*POWER_SAVING_STATES, "alloc#", "mix#")
 
 # Time daemons: only one may be enabled on a node (systemd unit names as Debian and Ubuntu ship them).
 TIME_DAEMONS = ("chrony.service", "ntp.service", "ntpsec.service", "openntpd.service", "systemd-timesyncd.service")

@@ -24,6 +24,8 @@ from __future__ import annotations
 import datetime
 import re
 
+from ansible_collections.gpuforge.cluster.plugins.module_utils.slurm_nodes import compact_state
+
 # Slurm's job states that hold a node's resources while the job's processes exist.
 RUNNING_STATES = ("RUNNING", "COMPLETING", "SUSPENDED", "STOPPED", "SIGNALING", "STAGE_OUT")
 
@@ -31,36 +33,25 @@ _LOG_LINE = re.compile(r"^(\S+) node=(\S+) action=(\w+) result=(\w+)")
 _NODE = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
-def sinfo_state(node: dict) -> str:
-    """The short state sinfo %t prints (``idle~``, ``down#``, ``mix#``, ``idle*``) from a parsed scontrol node."""
-    base = {"mixed": "mix", "allocated": "alloc", "completing": "comp", "drained": "drain",
-            "draining": "drng", "unknown": "unk"}.get(node.get("state") or "", node.get("state") or "?")
-    flags = node.get("flags") or []
-    if "drain" in flags:
-        base = "drng" if base in ("alloc", "mix") else "drain"
-    suffix = ""
-    for flag, mark in (("powered_down", "~"), ("powering_up", "#"), ("powering_down", "%"),
-                       ("power_down", "!")):
-        if flag in flags:
-            suffix = mark
-            break
-    if not suffix and node.get("not_responding"):
-        suffix = "*"
-    return base + suffix
+def _program_lines(text: str, action: str):
+    """(node, result, epoch seconds or None, line) of the power-save program's log lines for ``action``."""
+    for line in (text or "").splitlines():
+        match = _LOG_LINE.match(line)
+        if not match or match.group(3) != action:
+            continue
+        try:
+            stamp = datetime.datetime.fromisoformat(match.group(1)).timestamp()
+        except ValueError:
+            stamp = None
+        yield match.group(2), match.group(4), stamp, line
 
 
 def last_resumes(log_text: str) -> dict:
     """node -> epoch seconds of its last ``action=resume`` line in the power-save program's log."""
     last: dict = {}
-    for line in (log_text or "").splitlines():
-        match = _LOG_LINE.match(line)
-        if not match or match.group(3) != "resume":
-            continue
-        try:
-            stamp = datetime.datetime.fromisoformat(match.group(1)).timestamp()
-        except ValueError:
-            continue
-        last[match.group(2)] = max(stamp, last.get(match.group(2), 0.0))
+    for node, _result, stamp, _line in _program_lines(log_text, "resume"):
+        if stamp is not None:
+            last[node] = max(stamp, last.get(node, 0.0))
     return last
 
 
@@ -75,12 +66,9 @@ def resume_timeout(config_text: str) -> int:
 def bmc_power(status_text: str) -> dict:
     """node -> 'on', 'off' or None (no answer) from ``gpuforge-powersave status`` output (its log lines)."""
     power: dict = {}
-    for line in (status_text or "").splitlines():
-        match = _LOG_LINE.match(line)
-        if not match or match.group(3) != "status":
-            continue
+    for node, result, _stamp, line in _program_lines(status_text, "status"):
         detail = re.search(r'detail="power (on|off)"', line)
-        power[match.group(2)] = detail.group(1) if match.group(4) == "ok" and detail else None
+        power[node] = detail.group(1) if result == "ok" and detail else None
     return power
 
 
@@ -121,7 +109,7 @@ def recovery_plan(nodes, jobs, pending, power, last_resume, now, resume_timeout,
         name = node.get("NodeName", "")
         if name not in power:
             continue
-        states[name] = sinfo_state(node)
+        states[name] = compact_state(node)
         last = last_resume.get(name)
         found = _problem(node, power.get(name), None if last is None else max(0.0, now - last), resume_timeout)
         if found is None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.slurm import parse_scontrol_nodes
+from ansible_collections.gpuforge.cluster.plugins.module_utils.slurm_nodes import compact_state
 from ansible_collections.gpuforge.cluster.plugins.module_utils.slurm_recover import (
     bmc_power,
     last_resumes,
     recovery_commands,
     recovery_plan,
     resume_timeout,
-    sinfo_state,
     step_argv,
 )
 
@@ -49,8 +49,8 @@ def plan(nodes, power, jobs=(), pending=(), last=None, force=False, resume_timeo
 
 
 @pytest.mark.parametrize("state", list(STATES))
-def test_sinfo_state_matches_what_sinfo_printed(state):
-    assert sinfo_state(node("node1", state)) == state
+def test_the_states_printed_are_what_sinfo_printed(state):
+    assert compact_state(node("node1", state)) == state
 
 
 def test_normal_states_need_nothing():
