@@ -141,7 +141,7 @@ up() {
 install_bmc() {
   local name=$1 addr=$2 f
   podman exec "$name" install -d -m 0755 /usr/local/lib/gpuforge-bmc /etc/gpuforge-lab/bmc
-  for f in bmc-sim chassis-control powered-on; do
+  for f in bmc-sim chassis-control powered-on fake-poweroff; do
     podman exec -i "$name" sh -c "cat > /usr/local/lib/gpuforge-bmc/$f && chmod 0755 /usr/local/lib/gpuforge-bmc/$f" < "$repo/lab/bmc/$f"
   done
   for f in lan.conf.in emu-cmds; do

@@ -42,9 +42,16 @@ def slurm_gres(types):
     return slurm_nodes.gres_value([str(t) for t in types])
 
 
-def slurm_partition_lines(partitions, groups, hostvars):
+def slurm_partition_lines(partitions, groups, hostvars, config=None, described=None):
     """One PartitionName line per partition: its nodes (``nodes``, else the inventory ``group``) by their
-    cluster names (the node model), ``default`` and ``options``."""
+    cluster names (the node model), ``default`` and ``options``. With ``config`` (slurm.conf's settings) selecting
+    memory (``SelectTypeParameters`` CR_*_Memory) and setting no memory default, a partition without one gets
+    DefMemPerCPU from its nodes' descriptions (``described``: inventory host -> CPUs, RealMemory): jobs that ask
+    no memory then share a node instead of each taking all of its memory."""
+    config = dict(config or {})
+    described = dict(described or {})
+    select = str(config.get("SelectTypeParameters", ""))
+    memory_default = "Memory" in select and not any(key in config for key in slurm_nodes.MEMORY_DEFAULT_KEYS)
     lines = []
     for p in partitions:
         name = p.get("name")
@@ -56,8 +63,12 @@ def slurm_partition_lines(partitions, groups, hostvars):
             raise AnsibleFilterError(f"slurm_partition_lines: partition {name} has no nodes and its group "
                                      f"{p.get('group')!r} is not in the inventory")
         members = [n["name"] for n in cluster_nodes(hosts, hostvars)]
+        mem_per_cpu = None
+        if memory_default:
+            mem_per_cpu = slurm_nodes.memory_per_cpu([described[h] for h in hosts if h in described])
         try:
-            lines.append(slurm_nodes.partition_line(name, members, p.get("default") or False, p.get("options")))
+            lines.append(slurm_nodes.partition_line(name, members, p.get("default") or False, p.get("options"),
+                                                    mem_per_cpu))
         except (TypeError, ValueError) as exc:
             raise AnsibleFilterError(f"slurm_partition_lines: partition {name}: {exc}") from exc
     return lines

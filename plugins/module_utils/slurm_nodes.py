@@ -137,11 +137,36 @@ def gres_value(types: list[str]) -> str:
     return ",".join(f"gpu:{t}:{types.count(t)}" for t in dict.fromkeys(types))
 
 
-def partition_line(name: str, members: list[str], default: bool = False, options: dict | None = None) -> str:
+# slurm.conf's defaults for a job's memory; with none of them a job that asks no memory is given all of its nodes'
+# memory under a *_Memory SelectTypeParameters, and no second job shares the node.
+MEMORY_DEFAULT_KEYS = ("DefMemPerCPU", "DefMemPerNode", "DefMemPerGPU")
+
+
+def memory_per_cpu(nodes: list[dict]) -> int | None:
+    """DefMemPerCPU for a partition of these nodes (slurm.conf node descriptions: CPUs, RealMemory): the smallest
+    RealMemory/CPUs in MB, so a job of half a node's CPUs gets half its memory on every node; None when a node
+    lacks either."""
+    shares = []
+    for node in nodes:
+        try:
+            cpus, memory = int(node["CPUs"]), int(node["RealMemory"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if cpus <= 0 or memory <= 0:
+            return None
+        shares.append(memory // cpus)
+    return min(shares) if shares else None
+
+
+def partition_line(name: str, members: list[str], default: bool = False, options: dict | None = None,
+                   mem_per_cpu: int | None = None) -> str:
     """``PartitionName=main Nodes=node[0-2] Default=YES`` and the options sorted by key, ignoring case
-    (as Jinja's dictsort)."""
+    (as Jinja's dictsort). ``mem_per_cpu``: DefMemPerCPU, added where the options set no memory default."""
+    options = dict(options or {})
+    if mem_per_cpu and not any(key.lower() in (k.lower() for k in options) for key in MEMORY_DEFAULT_KEYS):
+        options["DefMemPerCPU"] = mem_per_cpu
     line = f"PartitionName={name} Nodes={hostlist_compress(members)} Default={'YES' if default else 'NO'}"
-    return line + "".join(f" {k}={v}" for k, v in sorted((options or {}).items(), key=_key_ignoring_case))
+    return line + "".join(f" {k}={v}" for k, v in sorted(options.items(), key=_key_ignoring_case))
 
 
 def _key_ignoring_case(item: tuple) -> Any:

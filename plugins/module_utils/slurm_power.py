@@ -16,6 +16,7 @@ What went wrong by hand, and the check here that stops it:
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 
@@ -108,21 +109,25 @@ def duplicate_bmcs(bmcs: dict) -> list[str]:
             for bmc, nodes in sorted(owners.items()) if len(nodes) > 1]
 
 
-def resume_timeout_errors(resume_timeout: int, boot_seconds: dict, margin: float = 1.25) -> list[str]:
-    """ResumeTimeout against each node's power-on-to-slurmd-registered time (seconds, measured or declared).
+def resume_timeout_errors(resume_timeout: int, boot_seconds: dict, margin: float = 1.25,
+                          measured: dict | None = None) -> list[str]:
+    """ResumeTimeout against each node's power-on-to-slurmd-registered time: ``boot_seconds`` declared,
+    ``measured`` from earlier resumes (the slowest of each node's, module_utils/slurm_recover.boot_times).
 
     Too short, Slurm marks a node that is still booting DOWN (``down~``) and requeues its jobs. The error
-    names the slowest node, its time, the margin and ResumeTimeout.
+    names the slowest node, its time and whether declared or measured, the margin and ResumeTimeout.
     """
-    if not boot_seconds:
+    times = [(float(seconds), node, "declared") for node, seconds in (boot_seconds or {}).items()]
+    times += [(float(seconds), node, "measured") for node, seconds in (measured or {}).items()]
+    if not times:
         return []
-    node, worst = max(sorted(boot_seconds.items()), key=lambda item: float(item[1]))
-    needed = math.ceil(float(worst) * margin)
+    worst, node, how = max(sorted(times, key=lambda item: (item[1], item[2])), key=lambda item: item[0])
+    needed = math.ceil(worst * margin)
     if resume_timeout >= needed:
         return []
-    return ["ResumeTimeout=%d s is shorter than %s's power-on to slurmd-registered time, %g s, times the margin "
-            "%g = %d s: raise ResumeTimeout (slurm_powersave_resume_timeout) to at least %d"
-            % (resume_timeout, node, float(worst), margin, needed, needed)]
+    return ["ResumeTimeout=%d s is shorter than %s's %s power-on to slurmd-registered time, %g s, times the "
+            "margin %g = %d s: raise ResumeTimeout (slurm_powersave_resume_timeout) to at least %d"
+            % (resume_timeout, node, how, worst, margin, needed, needed)]
 
 
 def suspend_timeout_errors(suspend_timeout: int, program_suspend_timeout: int, power_off_timeout: int,
@@ -159,24 +164,37 @@ def plan(spec: dict) -> dict:
 
     ``spec``: nodes (node name -> its bmc_address, or None) to power down, controllers (node names never powered
     down), exclude_nodes, bmc_name_rule, program, suspend_time, suspend_timeout, resume_timeout, resume_rate,
-    suspend_rate, exclude_states, slurm_version, boot_seconds (name -> seconds), boot_margin,
-    soft_off_timeout, power_off_timeout, command_timeout, cipher_suite.
+    suspend_rate, exclude_states, slurm_version, boot_seconds (name -> seconds declared), measured_boot_seconds
+    (name -> the slowest power-on to registered seconds in the controller's logs), boot_margin,
+    soft_off_timeout, power_off_timeout, command_timeout, cipher_suite; for a soft power-off over SSH instead of
+    the BMC's: ssh_nodes (node name -> true), ssh_user, ssh_command, ssh_identity_file (``ssh_poweroff``).
+    A node with both an IP address and the name rule: its BMC is the rule's name, which the controller's /etc/hosts
+    maps to the address.
     Returns {'settings': slurm.conf settings or {}, 'bmcs': node -> BMC, 'program_nodes': the program's
-    ``nodes`` (node -> {'bmc': BMC}), 'accepted_states': the node states that become normal, 'problems': [...]}.
+    ``nodes`` (node -> {'bmc': BMC}), 'probe': node -> where preflight asks its BMC (the address, before /etc/hosts
+    has the name), 'hosts_entries': /etc/hosts entries ({ip, names}) for the named BMCs, 'accepted_states': the
+    node states that become normal, 'problems': [...]}.
     """
     problems: list[str] = []
     bmcs: dict = {}
+    addresses: dict = {}
+    rule = spec.get("bmc_name_rule")
     excluded = set(spec.get("controllers") or []) | set(spec.get("exclude_nodes") or [])
     for node, address in sorted((spec.get("nodes") or {}).items()):
         if node in excluded:
             continue
         try:
-            bmcs[node] = bmc_address(node, address, spec.get("bmc_name_rule"))
+            if rule and address and _is_ip(address):
+                # The rule names the BMC and the node's address is where that name points (the controller's
+                # /etc/hosts).
+                bmcs[node], addresses[node] = bmc_address(node, None, rule), str(address)
+            else:
+                bmcs[node] = bmc_address(node, address, rule)
         except ValueError as exc:
             problems.append(str(exc))
     if not bmcs and not problems:
         problems.append("no node to power down: every node of the group is a controller or excluded")
-    problems += duplicate_bmcs(bmcs)
+    problems += duplicate_bmcs(bmcs) + duplicate_bmcs(addresses)
     if spec.get("cipher_suite") == 0:
         problems.append("IPMI cipher suite 0 authenticates nothing (a BMC accepts any password with it): use 3 "
                         "or 17")
@@ -193,6 +211,46 @@ def plan(spec: dict) -> dict:
         problems += suspend_timeout_errors(spec["suspend_timeout"], spec.get("soft_off_timeout", 90),
                                            spec.get("power_off_timeout", 30), spec.get("command_timeout", 20))
         boot = {name: seconds for name, seconds in (spec.get("boot_seconds") or {}).items() if name in bmcs}
-        problems += resume_timeout_errors(spec["resume_timeout"], boot, spec.get("boot_margin", 1.25))
-    return {"settings": settings, "bmcs": bmcs, "program_nodes": {node: {"bmc": bmc} for node, bmc in bmcs.items()},
+        measured = {name: seconds for name, seconds in (spec.get("measured_boot_seconds") or {}).items()
+                    if name in bmcs}
+        problems += resume_timeout_errors(spec["resume_timeout"], boot, spec.get("boot_margin", 1.25), measured)
+    ssh_nodes = sorted(node for node, wanted in (spec.get("ssh_nodes") or {}).items() if wanted and node in bmcs)
+    ssh: dict = {}
+    if ssh_nodes:
+        try:
+            ssh = ssh_poweroff(spec.get("ssh_user"), spec.get("ssh_command"), spec.get("ssh_identity_file"))
+        except ValueError as exc:
+            problems.append(str(exc))
+    program_nodes = {node: {"bmc": bmc, **({"ssh_poweroff": ssh} if ssh and node in ssh_nodes else {})}
+                     for node, bmc in bmcs.items()}
+    return {"settings": settings, "bmcs": bmcs, "program_nodes": program_nodes,
+            "probe": {**bmcs, **addresses},
+            "hosts_entries": [{"ip": addresses[node], "names": [bmcs[node]]} for node in sorted(addresses)],
             "accepted_states": accepted_states(), "problems": problems}
+
+
+_SUDO_WORD = re.compile(r"[A-Za-z0-9._/:=@+-]+\Z")
+_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}\Z")
+
+
+def ssh_poweroff(user, command, identity_file) -> dict:
+    """The program's ``ssh_poweroff`` for a node powered off over SSH (for BMCs without a soft power-off):
+    ``user`` logs in with ``identity_file`` and runs ``sudo -n`` ``command`` (an argv: an absolute path, then
+    words a sudoers rule can name). ValueError names what is wrong."""
+    if not isinstance(user, str) or not _USER.match(user):
+        raise ValueError("the SSH power-off user must be a plain user name (got %r)" % (user,))
+    if (not isinstance(command, (list, tuple)) or not command or not all(isinstance(w, str) for w in command)
+            or not command[0].startswith("/") or not all(_SUDO_WORD.match(w) for w in command)):
+        raise ValueError("the SSH power-off command must be a list: an absolute path, then plain words (a sudoers "
+                         "rule names it exactly), got %r" % (command,))
+    if not isinstance(identity_file, str) or not identity_file.startswith("/"):
+        raise ValueError("the SSH power-off key file must be an absolute path (got %r)" % (identity_file,))
+    return {"user": user, "command": ["sudo", "-n", *command], "identity_file": identity_file}
+
+
+def _is_ip(address) -> bool:
+    try:
+        ipaddress.ip_address(str(address))
+    except ValueError:
+        return False
+    return True

@@ -55,6 +55,51 @@ def last_resumes(log_text: str) -> dict:
     return last
 
 
+_RESPONDING = re.compile(r"^\[([0-9T:.-]+)\] Node (\S+) now responding\s*$")
+_SECONDS = re.compile(r" seconds=([0-9.]+) ")
+
+
+def _local(stamp: str) -> datetime.datetime | None:
+    """An ISO time as naive local time: the program writes local time with its offset, slurmctld without one."""
+    try:
+        return datetime.datetime.fromisoformat(stamp).replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
+def boot_times(text: str, window: float = 3600.0) -> dict:
+    """node -> the slowest power-on-to-registered time (seconds) measured from the logs.
+
+    ``text``: the power-save program's log lines and slurmctld's ``Node N now responding`` lines, in any order.
+    Each registration is paired with the latest power-on of that node before it (a resume line with result=ok
+    that powered it on: its time less its ``seconds``), if that power-on came within ``window`` seconds and no
+    earlier registration took it: a resume that never registered (ResumeFailProgram) is superseded by the next,
+    and a registration without a power-on of its own (slurmd restarted, slurmctld restarted) counts for nothing.
+    """
+    events = []
+    for node, result, _stamp, line in _program_lines(text, "resume"):
+        when = _local(line.split(" ", 1)[0])
+        took = _SECONDS.search(line)
+        if result == "ok" and when and took and 'detail="power on' in line:
+            events.append((when - datetime.timedelta(seconds=float(took.group(1))), 0, node))
+    for line in (text or "").splitlines():
+        match = _RESPONDING.match(line)
+        when = _local(match.group(1)) if match else None
+        if when:
+            events.append((when, 1, match.group(2)))
+    powered: dict = {}
+    slowest: dict = {}
+    for when, kind, node in sorted(events):
+        if kind == 0:
+            powered[node] = when
+            continue
+        start = powered.pop(node, None)
+        if start is not None and (when - start).total_seconds() <= window:
+            took = round((when - start).total_seconds(), 1)
+            slowest[node] = max(took, slowest.get(node, 0.0))
+    return slowest
+
+
 def resume_timeout(config_text: str) -> int:
     """ResumeTimeout in seconds from ``scontrol show config`` (``ResumeTimeout           = 60 sec``)."""
     match = re.search(r"^ResumeTimeout\s*=\s*(\d+)", config_text or "", re.MULTILINE)

@@ -165,10 +165,15 @@ def test_jumbo_frames_pass_unfragmented_on_the_second_network(inventory):
      "ssh_trust_sshd_settings must map sshd keywords to one-line values, without the role's own keywords"),
     ({"ssh_trust_password_revert_seconds": 5},
      "ssh_trust_password_revert_seconds must be a whole number of seconds, at least 15"),
+    # slurm_powersave: an SSH power-off command that a sudoers rule cannot name exactly (no absolute path).
+    ({"gpuforge_powersave": True, "slurm_powersave_bmc_user": "ADMIN",
+      "slurm_powersave_bmc_password": "not-used", "slurm_powersave_ssh_poweroff": True,
+      "slurm_powersave_ssh_poweroff_command": ["poweroff"]},
+     "the SSH power-off command must be a list: an absolute path, then plain words"),
 ], ids=["user-list", "bad-cluster-ip", "cluster-ip-not-on-node", "nodes-on-two-networks",
         "names-differ-in-case", "partition-unknown-node", "short-munge-key", "login-key-not-public",
         "rdma-port-default-route", "rdma-ipoib-jumbo-datagram", "keyring-over-http", "keyring-not-pinned",
-        "sshd-setting-reserved", "revert-deadline-too-short"])
+        "sshd-setting-reserved", "revert-deadline-too-short", "powersave-ssh-command-relative"])
 def test_bad_input_fails_before_any_change(inventory, fact_cache, password, extravars, names):
     run = labctl.run_playbook("site.yml", inventory, extravars=extravars, fact_cache=fact_cache,
                               password=password)

@@ -12,7 +12,7 @@ import re
 import time
 
 import labctl
-from conftest import NODES, SUBNET_BMC, node_exec
+from conftest import NODES, SUBNET, SUBNET_BMC, node_exec
 from test_lab import (
     NODE_NAMES,
     SLURM_STAGE,
@@ -30,13 +30,25 @@ PROGRAM = "/usr/local/sbin/gpuforge-powersave"
 POWER_LOG = "/var/log/slurm/gpuforge-powersave.log"
 BMC_LOG = "/var/log/gpuforge-bmc/power.log"
 PASSWORD_FILE = "/etc/slurm/gpuforge-powersave.ipmi"
+SSH_KEY = "/etc/slurm/gpuforge-powersave-ssh"
+FAKE_POWEROFF = "/usr/local/lib/gpuforge-bmc/fake-poweroff"
 # The lab's nodes "boot" (start sshd and slurmd, 3 s after power-on) and power off in seconds: short timeouts,
 # so a node leaves idle% (powering down, for SuspendTimeout) soon and a resume is late after 20 s.
 # SuspendTimeout covers the program's longest power-off, 2 s soft + 2 s hard + 2 x 3 s commands.
 POWER = {"gpuforge_powersave": True, "slurm_powersave_suspend_time": 3600,
          "slurm_powersave_resume_timeout": 20, "slurm_powersave_suspend_timeout": 10,
          "slurm_powersave_soft_off_timeout": 2, "slurm_powersave_power_off_timeout": 2,
-         "slurm_powersave_command_timeout": 3, "slurm_powersave_poll_interval": 1}
+         "slurm_powersave_command_timeout": 3, "slurm_powersave_poll_interval": 1,
+         # As R3: the BMCs by name (ipminode1), which node0's /etc/hosts maps to each bmc_address.
+         "slurm_powersave_bmc_name_rule": "ipmi{node}",
+         # node2 is powered off over SSH (a BMC without soft-off); the lab's poweroff is FAKE
+         # (lab/bmc/fake-poweroff: a container must not power itself off), node1 through its BMC's soft-off.
+         "slurm_powersave_ssh_poweroff": "{{ inventory_hostname == 'node2' }}",
+         "slurm_powersave_ssh_poweroff_command": [FAKE_POWEROFF],
+         # R3's partition: OverSubscribe so that half-node jobs share a node.
+         "munge_slurm_partitions": [{
+             "name": "main", "group": "all", "default": True,
+             "options": {"MaxTime": "INFINITE", "OverSubscribe": "YES", "State": "UP"}}]}
 CONF_FILES = ("/etc/slurm/slurm.conf", "/etc/slurm/gpuforge-powersave.json")
 SHORT = {**POWER, "slurm_powersave_suspend_time": 5}
 
@@ -74,10 +86,55 @@ def test_enabling_power_saving_restarts_slurmctld_with_the_programs(inventory, f
         assert slurm_setting(key) == f"{PROGRAM}-{suffix}"
     assert slurm_setting("SuspendExcNodes").startswith("node0")
     assert slurm_setting("ResumeTimeout") == "20 sec"
+    program = json.loads(node_exec("node0", "cat", CONF_FILES[1]).stdout)
+    bmcs = {node: spec["bmc"] for node, spec in program["nodes"].items()}
+    assert bmcs == {node: f"ipmi{node}" for node in POWERED}
+    for node in POWERED:
+        address = node_exec("node0", "getent", "hosts", f"ipmi{node}").stdout.split()[0]
+        assert address == f"{SUBNET_BMC}.{10 + int(node[4:])}", (node, address)
     # Readable by the SlurmUser and root only.
     stat = node_exec("node0", "stat", "-c", "%a %U:%G", PASSWORD_FILE).stdout.split()
     assert stat == ["400", "slurm:slurm"], stat
     assert states() == dict.fromkeys(NODE_NAMES, "idle")
+    # The SSH power-off: the key on the controller only (SlurmUser 0400); on node2 a sudoers rule for the one
+    # command (checked with visudo), and the key let in from node0 only with that command forced.
+    assert node_exec("node0", "stat", "-c", "%a %U:%G", SSH_KEY).stdout.split() == ["400", "slurm:slurm"]
+    sudoers = "/etc/sudoers.d/gpuforge-powersave"
+    assert node_exec("node2", "cat", sudoers).stdout.splitlines()[-1] == (
+        f"gpuforge-poweroff ALL=(root) NOPASSWD: {FAKE_POWEROFF}")
+    assert node_exec("node2", "visudo", "-cf", sudoers, check=False).returncode == 0
+    assert node_exec("node1", "test", "-e", sudoers, check=False).returncode == 1
+    [key] = node_exec("node2", "cat", "/home/gpuforge-poweroff/.ssh/authorized_keys").stdout.splitlines()
+    assert key.startswith(f'from="{SUBNET}.10",restrict,command="sudo -n {FAKE_POWEROFF}" ssh-ed25519 '), key
+    assert program["nodes"]["node2"]["ssh_poweroff"]["identity_file"] == SSH_KEY
+
+
+def test_two_half_node_jobs_share_a_node_under_oversubscribe():
+    # node0 is never powered down. Each job asks half of its CPUs and no memory: munge_slurm's DefMemPerCPU
+    # (the partition's smallest RealMemory/CPUs) gives it half the memory, where Slurm would give it all and
+    # the second job would wait.
+    partition = node_exec("node0", "scontrol", "show", "partition", "main").stdout
+    assert "OverSubscribe=YES" in partition, partition
+    mem_per_cpu = int(re.search(r"DefMemPerCPU=(\d+)", partition).group(1))
+    node0 = node_exec("node0", "scontrol", "show", "node", "node0").stdout
+    cpus = int(re.search(r"CPUTot=(\d+)", node0).group(1))
+    assert cpus >= 2 and cpus % 2 == 0, cpus
+    half = ["sbatch", "--parsable", "-w", "node0", f"--cpus-per-task={cpus // 2}", "--chdir=/tmp",
+            "--output=/dev/null", "--wrap", "sleep 60"]
+    jobs = [node_exec("node0", *half).stdout.strip() for _ in range(2)]
+    try:
+        wait_for("both half-node jobs running at once", lambda: len(running(jobs)) == 2, 30)
+        for job in jobs:
+            tres = re.search(r"\bTRES=(\S+)", job_info(job)).group(1)  # what the job was given
+            assert tres.startswith(f"cpu={cpus // 2},mem={mem_per_cpu * cpus // 2}M,node=1"), tres
+        assert [line.split()[1] for line in running(jobs)] == ["node0", "node0"]
+    finally:
+        node_exec("node0", "scancel", *jobs)
+
+
+def running(jobs: list[str]) -> list[str]:
+    out = node_exec("node0", "squeue", "-h", "-t", "R", "-j", ",".join(jobs), "-o", "%i %N")
+    return out.stdout.splitlines()
 
 
 def test_crossed_bmc_addresses_are_refused_before_any_change(inventory, fact_cache):
@@ -139,8 +196,15 @@ def test_idle_nodes_power_off_and_a_job_powers_them_on_without_the_password_show
     for node in POWERED:
         log = bmc_log(node)[marks[node]:]
         assert any(re.search(r" on ok", line) for line in log), log
+        # slurmd started after the clock was synchronised (chrony-wait, pulled in by the role's drop-in).
+        when = {unit: int(node_exec(node, "systemctl", "show", "-P", prop, unit).stdout)
+                for unit, prop in (("chrony-wait", "ActiveEnterTimestampMonotonic"),
+                                   ("slurmd", "ExecMainStartTimestampMonotonic"))}
+        assert 0 < when["chrony-wait"] <= when["slurmd"], (node, when)
     program_log = node_exec("node0", "cat", POWER_LOG).stdout
-    assert re.search(r"node=node1 action=suspend result=ok", program_log), program_log
+    assert re.search(r"node=node1 action=suspend result=ok .*soft off", program_log), program_log
+    # node2 went off over SSH (the FAKE poweroff through sudo), and its BMC then said off.
+    assert re.search(r"node=node2 action=suspend result=ok .*ssh poweroff rc \d+", program_log), program_log
     assert re.search(r"node=node2 action=resume result=ok", program_log), program_log
 
     texts = {str(path): path.read_text(errors="replace") for path in artifacts.rglob("*") if path.is_file()}

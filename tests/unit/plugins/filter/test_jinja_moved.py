@@ -96,6 +96,20 @@ def test_slurm_partition_lines_equal_the_old_template():
     )
 
 
+def test_slurm_partition_lines_give_a_memory_default_where_memory_is_selected_and_none_is_set():
+    described = {"host0": {"CPUs": 2, "RealMemory": 7000}, "host1": {"CPUs": 4, "RealMemory": 30000},
+                 "host2": {"CPUs": 8, "RealMemory": 30000}}
+    config = {"SelectTypeParameters": "CR_Core_Memory"}
+    lines = slurm_partition_lines(PARTITIONS, GROUPS, HOSTVARS, config, described)
+    assert lines[0] == ("PartitionName=main Nodes=node[0-2] Default=YES DefMemPerCPU=3500 MaxTime=INFINITE "
+                        "OverSubscribe=NO State=UP")
+    assert lines[1] == "PartitionName=gpu Nodes=node[1-2] Default=NO DefMemPerCPU=3750"
+    # Memory not selected, or a default set for the whole cluster: the lines stay as the partitions say.
+    plain = slurm_partition_lines(PARTITIONS, GROUPS, HOSTVARS)
+    for other in ({"SelectTypeParameters": "CR_Core"}, {**config, "DefMemPerNode": 1000}):
+        assert slurm_partition_lines(PARTITIONS, GROUPS, HOSTVARS, other, described) == plain
+
+
 def test_slurm_partition_lines_name_a_partition_without_nodes():
     with pytest.raises(AnsibleFilterError, match="partition x has no nodes and its group 'nope'"):
         slurm_partition_lines([{"name": "x", "group": "nope"}], GROUPS, HOSTVARS)

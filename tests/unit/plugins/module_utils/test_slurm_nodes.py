@@ -168,3 +168,23 @@ def test_partition_line_sorts_options_ignoring_case():
     )
     assert line == "PartitionName=gpu Nodes=node[0-2] Default=YES A=x y b=1 MaxTime=INFINITE"
     assert slurm_nodes.partition_line("p", ["n1"]) == "PartitionName=p Nodes=n1 Default=NO"
+
+
+def test_memory_per_cpu_is_the_smallest_share_of_the_partitions_nodes():
+    nodes = [{"CPUs": 8, "RealMemory": 31000}, {"CPUs": 16, "RealMemory": 64000},
+             {"CPUs": "4", "RealMemory": "3001"}]
+    assert slurm_nodes.memory_per_cpu(nodes) == 750
+    assert slurm_nodes.memory_per_cpu(nodes[:2]) == 3875
+    # A node without a description, or a nonsense one, gives no default rather than a wrong one.
+    assert slurm_nodes.memory_per_cpu([*nodes, {"CPUs": 8}]) is None
+    assert slurm_nodes.memory_per_cpu([{"CPUs": 0, "RealMemory": 100}]) is None
+    assert slurm_nodes.memory_per_cpu([]) is None
+
+
+def test_partition_line_adds_the_memory_default_only_where_the_options_set_none():
+    line = slurm_nodes.partition_line("p", ["n1", "n2"], True, {"OverSubscribe": "YES"}, 3875)
+    assert line == "PartitionName=p Nodes=n[1-2] Default=YES DefMemPerCPU=3875 OverSubscribe=YES"
+    for key in ("DefMemPerNode", "defmempercpu", "DefMemPerGPU"):
+        line = slurm_nodes.partition_line("p", ["n1"], False, {key: 100}, 3875)
+        assert line == f"PartitionName=p Nodes=n1 Default=NO {key}=100"
+    assert slurm_nodes.partition_line("p", ["n1"], False, None, None) == "PartitionName=p Nodes=n1 Default=NO"

@@ -77,13 +77,17 @@ def test_a_bmc_two_nodes_share_is_named():
 def test_resume_timeout_against_the_slowest_boot_names_both_numbers():
     assert sp.resume_timeout_errors(180, {"node002": 95, "node003": 140}) == []  # 140 x 1.25 = 175
     [error] = sp.resume_timeout_errors(120, {"node002": 95, "node003": 140})
-    assert error.startswith("ResumeTimeout=120 s is shorter than node003's power-on to slurmd-registered "
-                            "time, 140 s, times the margin 1.25 = 175 s")
+    assert error.startswith("ResumeTimeout=120 s is shorter than node003's declared power-on to "
+                            "slurmd-registered time, 140 s, times the margin 1.25 = 175 s")
     assert "at least 175" in error
     assert sp.resume_timeout_errors(120, {}) == []
     # Equal boot times: the first node by name is named (the same message on every run).
     [error] = sp.resume_timeout_errors(100, {"b": 90, "a": 90}, margin=1.5)
-    assert "a's power-on" in error and "= 135 s" in error
+    assert "a's declared power-on" in error and "= 135 s" in error
+    # Measured (earlier resumes in the controller's logs) beside declared: the slowest of all counts.
+    [error] = sp.resume_timeout_errors(150, {"node002": 95}, measured={"node004": 131.2, "node002": 100})
+    assert "node004's measured power-on to slurmd-registered time, 131.2 s, times the margin 1.25 = 164 s" in error
+    assert sp.resume_timeout_errors(180, {"node002": 95}, measured={"node004": 131.2}) == []
 
 
 def test_suspend_timeout_covers_the_programs_longest_power_off():
@@ -119,6 +123,44 @@ def test_plan_for_r3():
     assert result["program_nodes"]["node003"] == {"bmc": "ipminode003"}
 
 
+def test_plan_names_the_bmcs_by_the_rule_and_maps_the_names_to_the_addresses():
+    nodes = {"node002": "192.168.1.12", "node003": "192.168.1.13", "node004": "bmc4.example", "node005": None}
+    result = sp.plan({**R3, "nodes": nodes})
+    assert result["problems"] == []
+    # An IP address and the rule: the name, which the controller's /etc/hosts resolves; a host name as given.
+    assert result["bmcs"] == {"node002": "ipminode002", "node003": "ipminode003", "node004": "bmc4.example",
+                              "node005": "ipminode005"}
+    assert result["hosts_entries"] == [{"ip": "192.168.1.12", "names": ["ipminode002"]},
+                                       {"ip": "192.168.1.13", "names": ["ipminode003"]}]
+    # Preflight asks the BMCs at their addresses: the names resolve only once the role has written them.
+    assert result["probe"] == {**result["bmcs"], "node002": "192.168.1.12", "node003": "192.168.1.13"}
+    # Two names for one address is the same crossed wiring as one address twice.
+    [problem] = sp.plan({**R3, "nodes": {**nodes, "node003": "192.168.1.12"}})["problems"]
+    assert problem.startswith("node002 and node003 share the BMC 192.168.1.12"), problem
+    # Without a rule the address is the BMC, and /etc/hosts is not touched.
+    result = sp.plan({**R3, "bmc_name_rule": None, "nodes": {"node002": "192.168.1.12"}})
+    assert result["bmcs"] == result["probe"] == {"node002": "192.168.1.12"} and result["hosts_entries"] == []
+
+
+def test_plan_powers_off_over_ssh_where_asked():
+    ssh = {"ssh_nodes": {"node003": True, "node004": False, "head": True}, "ssh_user": "gpuforge-poweroff",
+           "ssh_command": ["/usr/sbin/poweroff"], "ssh_identity_file": "/etc/slurm/gpuforge-powersave-ssh"}
+    result = sp.plan({**R3, **ssh})
+    assert result["problems"] == []
+    over_ssh = {"user": "gpuforge-poweroff", "command": ["sudo", "-n", "/usr/sbin/poweroff"],
+                "identity_file": "/etc/slurm/gpuforge-powersave-ssh"}
+    assert result["program_nodes"]["node003"] == {"bmc": "ipminode003", "ssh_poweroff": over_ssh}
+    # The others (and the controller, never powered down) through the BMC's soft-off.
+    assert result["program_nodes"]["node004"] == {"bmc": "ipminode004"}
+    assert "head" not in result["program_nodes"]
+    # A command sudoers cannot name exactly, or a relative one, is refused before anything is written.
+    good = "gpuforge-poweroff"
+    for command, user in ((["poweroff"], good), (["/sbin/shutdown", "-h now"], good), ([], good),
+                          (["/usr/sbin/poweroff"], "Bad User")):
+        [problem] = sp.plan({**R3, **ssh, "ssh_command": command, "ssh_user": user})["problems"]
+        assert problem.startswith("the SSH power-off"), problem
+
+
 def test_plan_names_every_problem_at_once():
     spec = {**R3, "bmc_name_rule": None, "cipher_suite": 0, "resume_timeout": 120, "suspend_timeout": 60,
             "nodes": {"node002": "10.0.0.5", "node003": "10.0.0.5", "node004": None}}
@@ -129,7 +171,7 @@ def test_plan_names_every_problem_at_once():
     assert problems[2].startswith("IPMI cipher suite 0 authenticates nothing")
     assert problems[3].startswith("SuspendTimeout=60 s is shorter")
     # Only the nodes being powered down count: node005's boot time is not in this plan.
-    assert problems[4].startswith("ResumeTimeout=120 s is shorter than node002's")
+    assert problems[4].startswith("ResumeTimeout=120 s is shorter than node002's declared")
 
 
 def test_plan_with_bad_numbers_or_nothing_to_power_down():
