@@ -172,6 +172,51 @@ def recovery_plan(nodes, jobs, pending, power, last_resume, now, resume_timeout,
     return {"repairs": repairs, "refused": refused, "refusal": refusal, "hold": hold, "states": states}
 
 
+# Slurm's base states of a node that registered and takes jobs, and the flags that say it has not (yet).
+_REGISTERED_STATES = ("idle", "mixed", "allocated")
+_NOT_REGISTERED_FLAGS = ("powered_down", "powering_up", "not_responding")
+
+
+def unregistered(nodes, names) -> list:
+    """The nodes of ``names`` that are not registered with slurmctld and usable: missing, in a base state other
+    than idle/mixed/allocated, or powered down, powering up or not responding (``nodes``: slurm_info entries)."""
+    by_name = {node.get("NodeName"): node for node in nodes}
+    waiting = []
+    for name in names:
+        node = by_name.get(name)
+        flags = set(node.get("flags") or []) if node else set()
+        if (node is None or node.get("state") not in _REGISTERED_STATES or node.get("not_responding")
+                or flags & set(_NOT_REGISTERED_FLAGS)):
+            waiting.append(name)
+    return waiting
+
+
+def wake_plan(nodes, names) -> dict:
+    """Power the power-saved nodes of ``names`` up so that Ansible reaches them (playbooks/wake_nodes.yml).
+
+    Returns {'wake': idle~ nodes (``state=power_up``), 'wait': nodes powering up already (idle#, alloc#, mix#),
+    'refused': [{'node', 'state', 'why'}] nodes this does not touch (stuck: recover_nodes.yml; powering down:
+    again after SuspendTimeout), 'refusal': one sentence naming them, 'states': {node: sinfo state}}."""
+    by_name = {node.get("NodeName"): node for node in nodes}
+    wake, wait, refused, states = [], [], [], {}
+    for name in names:
+        node = by_name.get(name)
+        if node is None:
+            refused.append({"node": name, "state": "unknown", "why": "not in Slurm's nodes"})
+            continue
+        state = states[name] = compact_state(node)
+        if state == "idle~":
+            wake.append(name)
+        elif state in ("idle#", "alloc#", "mix#"):
+            wait.append(name)
+        elif state in ("idle%", "idle!"):
+            refused.append({"node": name, "state": state, "why": "powering down: run again after SuspendTimeout"})
+        elif state[-1:] in ("~", "#", "%", "!"):
+            refused.append({"node": name, "state": state, "why": "stuck: run playbooks/recover_nodes.yml"})
+    refusal = "; ".join("%s (%s) %s" % (r["node"], r["state"], r["why"]) for r in refused)
+    return {"wake": wake, "wait": wait, "refused": refused, "refusal": refusal, "states": states}
+
+
 def _job_key(job_id: str):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", job_id)]
 

@@ -344,4 +344,28 @@ def test_slurmd_by_hand_a_late_resume_and_a_resume_stuck_after_a_restart_are_rec
     assert node_exec("node0", "test", "-e", HELD_FILE, check=False).returncode == 1
     said = " ".join(str(msg) for _host, msg in run.shown)
     assert "DOWN and powered down" in said and "longer than ResumeTimeout (20 s)" in said, said
+    # Each node's power-on to registered time, measured from the logs of the cycles so far: the FAKE boot
+    # (3 s) plus slurmd's start; node1's 40 s resume never registered (ResumeFailProgram) and is not one.
+    measured = {node: float(took) for node, took in re.findall(r"'(node\d)': ([0-9.]+)", re.search(
+        r"'boot_seconds': \{[^}]*\}", said).group(0))}
+    print(f"measured power-on to registered: {measured}")
+    assert set(measured) == set(POWERED) and all(3 <= took < 16 for took in measured.values()), measured
+    assert "'resume_timeout': 'long enough'" in said, said
     node_exec("node0", "scancel", *jobs)
+
+
+def test_wake_nodes_powers_up_the_powered_down_nodes(inventory, fact_cache):
+    # Before site.yml on a power-saving cluster: node1 and node2 are idle~ (SuspendTime 5 s); wake_nodes.yml, on
+    # the controller only, powers them up and returns once both registered. --check first: says, changes nothing.
+    wait_state({"node1": ("idle~",), "node2": ("idle~",)})
+    check = labctl.run_playbook("wake_nodes.yml", inventory, fact_cache=fact_cache, check=True)
+    assert check.rc == 0 and check.changed == 0, failure_text(check) or changed_tasks(check)
+    assert states()["node1"] == "idle~" and states()["node2"] == "idle~", states()
+    run = labctl.run_playbook("wake_nodes.yml", inventory, fact_cache=fact_cache)
+    assert run.rc == 0, failure_text(run)
+    assert ("Power up the powered-down nodes (ResumeProgram through slurmctld)", "node0") in changed_tasks(run)
+    said = " ".join(str(msg) for _host, msg in run.shown)
+    assert "'power_up': ['node1', 'node2']" in said, said
+    assert "'after': {'node1': 'idle', 'node2': 'idle'}" in said, said
+    for node in POWERED:
+        assert node_exec(node, "systemctl", "is-active", "ssh", "slurmd").stdout.split() == ["active", "active"]

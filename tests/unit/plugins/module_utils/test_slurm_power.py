@@ -86,7 +86,8 @@ def test_resume_timeout_against_the_slowest_boot_names_both_numbers():
     assert "a's declared power-on" in error and "= 135 s" in error
     # Measured (earlier resumes in the controller's logs) beside declared: the slowest of all counts.
     [error] = sp.resume_timeout_errors(150, {"node002": 95}, measured={"node004": 131.2, "node002": 100})
-    assert "node004's measured power-on to slurmd-registered time, 131.2 s, times the margin 1.25 = 164 s" in error
+    assert "node004's measured power-on to slurmd-registered time, 131.2 s, times the margin 1.25 = 164 s" \
+        in error
     assert sp.resume_timeout_errors(180, {"node002": 95}, measured={"node004": 131.2}) == []
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from ansible_collections.gpuforge.cluster.plugins.module_utils import slurm_recover as rec
 from ansible_collections.gpuforge.cluster.plugins.module_utils.parsers.slurm import parse_scontrol_nodes
 from ansible_collections.gpuforge.cluster.plugins.module_utils.slurm_nodes import compact_state
 from ansible_collections.gpuforge.cluster.plugins.module_utils.slurm_recover import (
@@ -160,3 +163,54 @@ def test_resume_timeout_is_read_from_scontrol_show_config():
     assert resume_timeout(text) == 60
     with pytest.raises(ValueError, match="no ResumeTimeout"):
         resume_timeout("SuspendTime = NONE\n")
+
+
+LAB_CYCLES = Path(__file__).parent / "fixtures" / "powersave" / "lab-cycles.log"
+
+
+def test_boot_times_pair_each_registration_with_its_own_power_on():
+    # Recorded on the lab: FAKE boots of 3 s, plus ssh, scontrol and slurmd's start. A resume that never
+    # registered (ResumeFailProgram at 02:12:48 for node1, node2's resume stuck from 02:12:52) is superseded
+    # by the next power-on; node2's slurmd started by hand (registered 02:12:20) had no power-on of its own.
+    times = rec.boot_times(LAB_CYCLES.read_text())
+    assert times == {"node1": 4.0, "node2": 4.0}, times
+
+
+def test_boot_times_in_local_time_whatever_the_offset():
+    stamp = "2026-06-01T10:00:"
+    text = "\n".join([
+        f'{stamp}05+02:00 node=n1 action=resume result=ok seconds=5.0 detail="power on; on after 5.0s"',
+        f'{stamp}09+02:00 node=n2 action=resume result=ok seconds=1.0 detail="already on"',
+        f'{stamp}20+02:00 node=n3 action=resume result=failed seconds=1.0 detail="failed: BMC refused"',
+        "[2026-06-01T10:02:00.500] Node n1 now responding",
+        "[2026-06-01T10:02:01.000] Node n2 now responding",
+        "[2026-06-01T10:02:02.000] Node n3 now responding",
+        "[2026-06-01T10:05:00.000] Node n1 now responding",  # again, without a power-on: not a boot
+    ])
+    assert rec.boot_times(text) == {"n1": 120.5}
+    # Past the window the registration is not this power-on's.
+    assert rec.boot_times(text, window=60) == {}
+
+
+def test_wake_powers_up_idle_nodes_waits_for_resuming_ones_and_refuses_the_rest():
+    nodes = [node("n1", "idle~"), node("n2", "mix#"), node("n3", "idle"), node("n4", "drain"),
+             node("n5", "idle~")]
+    result = rec.wake_plan(nodes, ["n1", "n2", "n3", "n4", "n5"])
+    assert (result["wake"], result["wait"], result["refused"]) == (["n1", "n5"], ["n2"], [])
+    assert result["states"] == {"n1": "idle~", "n2": "mix#", "n3": "idle", "n4": "drain", "n5": "idle~"}
+    # Stuck nodes, a node powering down and one Slurm does not know: refused, each with what to do.
+    nodes = [node("n1", "down~"), node("n2", "down#"), node("n3", "idle%"), node("n4", "idle~")]
+    result = rec.wake_plan(nodes, ["n1", "n2", "n3", "n4", "n9"])
+    assert result["wake"] == ["n4"]
+    assert result["refusal"] == (
+        "n1 (down~) stuck: run playbooks/recover_nodes.yml; "
+        "n2 (down#) stuck: run playbooks/recover_nodes.yml; "
+        "n3 (idle%) powering down: run again after SuspendTimeout; n9 (unknown) not in Slurm's nodes")
+
+
+def test_unregistered_names_the_nodes_still_powered_down_or_powering_up():
+    nodes = [node("n1", "idle"), node("n2", "mix#"), node("n3", "idle~"), node("n4", "down~"),
+             node("n5", "drain")]
+    assert rec.unregistered(nodes, ["n1", "n2", "n3", "n4", "n9"]) == ["n2", "n3", "n4", "n9"]
+    # A drained node registered (its state is idle; the drain is an admin's).
+    assert rec.unregistered(nodes, ["n1", "n5"]) == []
