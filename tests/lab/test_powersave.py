@@ -121,7 +121,7 @@ def test_two_half_node_jobs_share_a_node_under_oversubscribe():
     assert cpus >= 2 and cpus % 2 == 0, cpus
     half = ["sbatch", "--parsable", "-w", "node0", f"--cpus-per-task={cpus // 2}", "--chdir=/tmp",
             "--output=/dev/null", "--wrap", "sleep 60"]
-    jobs = [node_exec("node0", *half).stdout.strip() for _ in range(2)]
+    jobs = [node_exec("node0", *half).stdout.strip(), node_exec("node0", *half).stdout.strip()]
     try:
         wait_for("both half-node jobs running at once", lambda: len(running(jobs)) == 2, 30)
         for job in jobs:
@@ -355,17 +355,20 @@ def test_slurmd_by_hand_a_late_resume_and_a_resume_stuck_after_a_restart_are_rec
 
 
 def test_wake_nodes_powers_up_the_powered_down_nodes(inventory, fact_cache):
-    # Before site.yml on a power-saving cluster: node1 and node2 are idle~ (SuspendTime 5 s); wake_nodes.yml, on
-    # the controller only, powers them up and returns once both registered. --check first: says, changes nothing.
+    # Before site.yml on a power-saving cluster: node1 and node2 are idle~ (SuspendTime 5 s); wake_nodes.yml,
+    # on the controller only, powers them up and returns once both registered. --check first: says, changes
+    # nothing.
     wait_state({"node1": ("idle~",), "node2": ("idle~",)})
     check = labctl.run_playbook("wake_nodes.yml", inventory, fact_cache=fact_cache, check=True)
     assert check.rc == 0 and check.changed == 0, failure_text(check) or changed_tasks(check)
     assert states()["node1"] == "idle~" and states()["node2"] == "idle~", states()
     run = labctl.run_playbook("wake_nodes.yml", inventory, fact_cache=fact_cache)
     assert run.rc == 0, failure_text(run)
-    assert ("Power up the powered-down nodes (ResumeProgram through slurmctld)", "node0") in changed_tasks(run)
+    power_up = "Power up the powered-down nodes (ResumeProgram through slurmctld)"
+    assert (power_up, "node0") in changed_tasks(run)
     said = " ".join(str(msg) for _host, msg in run.shown)
     assert "'power_up': ['node1', 'node2']" in said, said
     assert "'after': {'node1': 'idle', 'node2': 'idle'}" in said, said
     for node in POWERED:
-        assert node_exec(node, "systemctl", "is-active", "ssh", "slurmd").stdout.split() == ["active", "active"]
+        active = node_exec(node, "systemctl", "is-active", "ssh", "slurmd").stdout.split()
+        assert active == ["active", "active"], (node, active)
