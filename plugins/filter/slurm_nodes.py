@@ -42,14 +42,16 @@ def slurm_gres(types):
     return slurm_nodes.gres_value([str(t) for t in types])
 
 
-def slurm_partition_lines(partitions, groups, hostvars, config=None, described=None):
+def slurm_partition_lines(partitions, groups, hostvars, config=None, described=None, gpus=None):
     """One PartitionName line per partition: its nodes (``nodes``, else the inventory ``group``) by their
     cluster names (the node model), ``default`` and ``options``. With ``config`` (slurm.conf's settings) selecting
     memory (``SelectTypeParameters`` CR_*_Memory) and setting no memory default, a partition without one gets
     DefMemPerCPU from its nodes' descriptions (``described``: inventory host -> CPUs, RealMemory): jobs that ask
-    no memory then share a node instead of each taking all of its memory."""
+    no memory then share a node instead of each taking all of its memory. Not where a node has GPUs (``gpus``:
+    inventory host -> their number): GPU jobs keep the memory they had."""
     config = dict(config or {})
     described = dict(described or {})
+    gpus = dict(gpus or {})
     select = str(config.get("SelectTypeParameters", ""))
     memory_default = "Memory" in select and not any(key in config for key in slurm_nodes.MEMORY_DEFAULT_KEYS)
     lines = []
@@ -65,7 +67,8 @@ def slurm_partition_lines(partitions, groups, hostvars, config=None, described=N
         members = [n["name"] for n in cluster_nodes(hosts, hostvars)]
         mem_per_cpu = None
         if memory_default:
-            mem_per_cpu = slurm_nodes.memory_per_cpu([described[h] for h in hosts if h in described])
+            mem_per_cpu = slurm_nodes.memory_per_cpu([described[h] for h in hosts if h in described],
+                                                     [gpus.get(h, 0) for h in hosts])
         try:
             lines.append(slurm_nodes.partition_line(name, members, p.get("default") or False, p.get("options"),
                                                     mem_per_cpu))

@@ -142,10 +142,13 @@ def gres_value(types: list[str]) -> str:
 MEMORY_DEFAULT_KEYS = ("DefMemPerCPU", "DefMemPerNode", "DefMemPerGPU")
 
 
-def memory_per_cpu(nodes: list[dict]) -> int | None:
+def memory_per_cpu(nodes: list[dict], gpus: list[int] | None = None) -> int | None:
     """DefMemPerCPU for a partition of these nodes (slurm.conf node descriptions: CPUs, RealMemory): the smallest
     RealMemory/CPUs in MB, so a job of half a node's CPUs gets half its memory on every node; None when a node
-    lacks either."""
+    lacks either, and None when a node has GPUs (``gpus``, per node): a GPU job that asks one CPU and no memory
+    would be held to one CPU's share of memory where it had the whole node's."""
+    if any(int(count or 0) > 0 for count in gpus or []):
+        return None
     shares = []
     for node in nodes:
         try:

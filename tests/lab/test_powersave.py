@@ -45,10 +45,12 @@ POWER = {"gpuforge_powersave": True, "slurm_powersave_suspend_time": 3600,
          # (lab/bmc/fake-poweroff: a container must not power itself off), node1 through its BMC's soft-off.
          "slurm_powersave_ssh_poweroff": "{{ inventory_hostname == 'node2' }}",
          "slurm_powersave_ssh_poweroff_command": [FAKE_POWEROFF],
-         # R3's partition: OverSubscribe so that half-node jobs share a node.
-         "munge_slurm_partitions": [{
-             "name": "main", "group": "all", "default": True,
-             "options": {"MaxTime": "INFINITE", "OverSubscribe": "YES", "State": "UP"}}]}
+         # R3's partition (OverSubscribe so that half-node jobs share a node) on node0, the lab's node without
+         # GPUs: munge_slurm gives a memory default to partitions without GPU nodes only.
+         "munge_slurm_partitions": [
+             {"name": "main", "group": "all", "default": True,
+              "options": {"MaxTime": "INFINITE", "OverSubscribe": "NO", "State": "UP"}},
+             {"name": "cpu", "nodes": ["node0"], "options": {"MaxTime": "INFINITE", "OverSubscribe": "YES"}}]}
 CONF_FILES = ("/etc/slurm/slurm.conf", "/etc/slurm/gpuforge-powersave.json")
 SHORT = {**POWER, "slurm_powersave_suspend_time": 5}
 
@@ -113,14 +115,16 @@ def test_two_half_node_jobs_share_a_node_under_oversubscribe():
     # node0 is never powered down. Each job asks half of its CPUs and no memory: munge_slurm's DefMemPerCPU
     # (the partition's smallest RealMemory/CPUs) gives it half the memory, where Slurm would give it all and
     # the second job would wait.
-    partition = node_exec("node0", "scontrol", "show", "partition", "main").stdout
+    partition = node_exec("node0", "scontrol", "show", "partition", "cpu").stdout
     assert "OverSubscribe=YES" in partition, partition
+    # The partition with GPU nodes keeps no memory default (a GPU job keeps the node's memory there).
+    assert "DefMemPerCPU" not in node_exec("node0", "scontrol", "show", "partition", "main").stdout
     mem_per_cpu = int(re.search(r"DefMemPerCPU=(\d+)", partition).group(1))
     node0 = node_exec("node0", "scontrol", "show", "node", "node0").stdout
     cpus = int(re.search(r"CPUTot=(\d+)", node0).group(1))
     assert cpus >= 2 and cpus % 2 == 0, cpus
-    half = ["sbatch", "--parsable", "-w", "node0", f"--cpus-per-task={cpus // 2}", "--chdir=/tmp",
-            "--output=/dev/null", "--wrap", "sleep 60"]
+    half = ["sbatch", "--parsable", "-p", "cpu", "-w", "node0", f"--cpus-per-task={cpus // 2}",
+            "--chdir=/tmp", "--output=/dev/null", "--wrap", "sleep 60"]
     jobs = [node_exec("node0", *half).stdout.strip(), node_exec("node0", *half).stdout.strip()]
     try:
         wait_for("both half-node jobs running at once", lambda: len(running(jobs)) == 2, 30)

@@ -104,6 +104,13 @@ def test_slurm_partition_lines_give_a_memory_default_where_memory_is_selected_an
     assert lines[0] == ("PartitionName=main Nodes=node[0-2] Default=YES DefMemPerCPU=3500 MaxTime=INFINITE "
                         "OverSubscribe=NO State=UP")
     assert lines[1] == "PartitionName=gpu Nodes=node[1-2] Default=NO DefMemPerCPU=3750"
+    # A partition with a GPU node gets none (host2 has 2 GPUs): the others keep theirs.
+    lines = slurm_partition_lines(PARTITIONS, GROUPS, HOSTVARS, config, described, {"host2": 2, "host1": 0})
+    assert "DefMemPerCPU" not in lines[0] + lines[1] + lines[2]
+    lines = slurm_partition_lines(PARTITIONS, GROUPS, HOSTVARS, config, described, {"host2": 2})
+    assert [("DefMemPerCPU" in line) for line in lines] == [False, False, False]
+    assert "DefMemPerCPU=3500" in slurm_partition_lines(
+        [{"name": "c", "nodes": ["host0", "host1"]}], GROUPS, HOSTVARS, config, described, {"host2": 2})[0]
     # Memory not selected, or a default set for the whole cluster: the lines stay as the partitions say.
     plain = slurm_partition_lines(PARTITIONS, GROUPS, HOSTVARS)
     for other in ({"SelectTypeParameters": "CR_Core"}, {**config, "DefMemPerNode": 1000}):

@@ -179,6 +179,9 @@ def test_memory_per_cpu_is_the_smallest_share_of_the_partitions_nodes():
     assert slurm_nodes.memory_per_cpu([*nodes, {"CPUs": 8}]) is None
     assert slurm_nodes.memory_per_cpu([{"CPUs": 0, "RealMemory": 100}]) is None
     assert slurm_nodes.memory_per_cpu([]) is None
+    # A node with GPUs: none (a GPU job asking one CPU and no memory would lose the node's memory).
+    assert slurm_nodes.memory_per_cpu(nodes[:2], [0, 8]) is None
+    assert slurm_nodes.memory_per_cpu(nodes[:2], [0, 0]) == 3875
 
 
 def test_partition_line_adds_the_memory_default_only_where_the_options_set_none():
