@@ -99,6 +99,9 @@ up() {
       "${nets[@]}" "${node_args[@]}" "$image" "$LAB_IMAGE_COMMAND" >/dev/null
     # What the Debian installer and most rental images leave behind: the hostname on 127.0.1.1.
     podman exec "$name" sh -c "printf '127.0.0.1\tlocalhost\n127.0.1.1\tnode$i\n\n::1\tlocalhost ip6-localhost ip6-loopback\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n' > /etc/hosts"
+    # /etc/hostname too is the node's own file, not podman's bind mount (which hostnamectl cannot replace:
+    # "Device or resource busy"), so that a role may rename the node as on a server.
+    podman exec "$name" sh -c "umount /etc/hostname && echo node$i > /etc/hostname"
     # STAND-IN SMBIOS UUID (podman nodes share the host's DMI, or have none): one per node.
     podman exec "$name" sh -c "install -d -m 0755 /etc/gpuforge-lab && echo ${NODE_UUID[$i]} > /etc/gpuforge-lab/product_uuid"
     local user=${NODE_USER[$i]}

@@ -50,7 +50,7 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
                  tags: str | None = None, quiet: bool = True, check: bool = False,
                  fact_cache: Path | None = None, password: str | None = None, verbosity: int = 0,
                  keep_artifacts: Path | None = None, cancel_when=None,
-                 limit: str | None = None, watch=None) -> PlaybookRun:
+                 limit: str | None = None, watch=None, project_dir: Path | None = None) -> PlaybookRun:
     """Run one playbook of this repo with ansible-runner; return what its events said.
 
     ``password``: the login password, for nodes that take only a password at first (ansible-playbook -k);
@@ -59,6 +59,8 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
     they are removed. ``cancel_when(event) -> bool``: ansible-runner kills the run (its process group)
     after the first event for which it is true, as an operator's Ctrl-C or a lost laptop would.
     ``watch(event)``: called with every event as it arrives (a test acting on the node mid-run).
+    ``project_dir``: the directory the playbook runs from (default the repository), where relative paths
+    such as rental.yml's logs/ land.
     """
     (REPO / ".lab").mkdir(exist_ok=True)
     pdd = Path(tempfile.mkdtemp(prefix="runner-", dir=REPO / ".lab"))
@@ -113,7 +115,7 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
     start = time.monotonic()
     r = ansible_runner.run(
         private_data_dir=str(pdd),
-        project_dir=str(REPO),
+        project_dir=str(project_dir or REPO),
         playbook=playbook if os.path.isabs(playbook) else str(REPO / "playbooks" / playbook),
         inventory=str(inventory.resolve()),
         extravars=extravars or {},

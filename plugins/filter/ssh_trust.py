@@ -28,6 +28,24 @@ def indexes_not_matching(items, pattern):
     return [index for index, item in enumerate(items or []) if not regex.match(str(item))]
 
 
+def ssh_targets(hosts, hostvars):
+    """Inventory hosts -> [{name, address, port}]: where the controller's ssh reaches each one (ansible_host, else
+    the inventory name; ansible_port, else 22), in the given order."""
+    if isinstance(hosts, str):
+        raise AnsibleFilterError("ssh_targets: expects a list of inventory hosts, got a string")
+    out = []
+    for host in hosts:
+        hv = hostvars[host]
+        port = hv.get("ansible_port") or 22
+        try:
+            port = int(port)
+        except (TypeError, ValueError):
+            raise AnsibleFilterError("ssh_targets: %s: ansible_port %r is not a number" % (host, port)) from None
+        out.append({"name": str(host), "address": str(hv.get("ansible_host") or host), "port": port})
+    return out
+
+
 class FilterModule:
     def filters(self):
-        return {"known_hosts_lines": known_hosts_lines, "indexes_not_matching": indexes_not_matching}
+        return {"known_hosts_lines": known_hosts_lines, "indexes_not_matching": indexes_not_matching,
+                "ssh_targets": ssh_targets}

@@ -29,12 +29,13 @@ NODES = int(os.environ.get("LAB_NODES", "3"))
 # jumbo frames (MTU 9000), as R1's RDMA network.
 FAKE_GPUS = {"node1": "h100-580-q-x", "node2": "h200x2-580-q-x"}
 GPU_NODES = {node: capture for node, capture in FAKE_GPUS.items() if int(node[4:]) < NODES}
-# Login users as on R2 workstations and R4 rentals: node0 keeps the image's labadmin but at first takes
-# only its password (site.yml's first run uses -k and leaves key login), node1 logs in as ubuntu,
-# node2 as user.
-LOGIN_USERS = {"node0": "labadmin", "node1": "ubuntu", "node2": "user"}
+# Login users as on R2 workstations and R4 rentals: node0 and node2 log in as ubuntu, node1 as user; node0 at
+# first takes only its password (site.yml's first run uses -k and leaves key login). Privileged nodes: Docker
+# runs inside them (the rental tests, container_runtime).
+LOGIN_USERS = {"node0": "ubuntu", "node1": "user", "node2": "ubuntu"}
 PASSWORD_NODE = "node0"
-NODE_OPTS = {"node0": "password-only", "node1": "user:ubuntu", "node2": "user:user"}
+NODE_OPTS = {"node0": "password-only,user:ubuntu,privileged", "node1": "user:user,privileged",
+             "node2": "user:ubuntu,privileged"}
 LAB_ENV = {
     "LAB_PREFIX": PREFIX,
     "LAB_NETWORK": PREFIX,

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -183,6 +184,34 @@ def test_bad_input_fails_before_any_change(inventory, fact_cache, password, extr
     assert run.changed == 0
     for node in NODE_NAMES:
         assert node_state(node) == FIRST_STATE[node], f"{node} changed after bad input"
+
+
+# R4's pasted pair list, malformed: rental.yml stops at the inventory (gpuforge.cluster.rental_nodes names the
+# line and what is wrong with it) before any SSH, and no node changes.
+BAD_NODES_TXT = [
+    ("bad-ip", f"Public IP\tPrivate IP\n{SUBNET}.10\t{SUBNET2}.10\n{SUBNET}.300\t{SUBNET2}.11\n",
+     f"nodes.txt line 3: '{SUBNET}.300\\t{SUBNET2}.11': '{SUBNET}.300' is not an IP address"),
+    ("missing-private", f"{SUBNET}.10:{SUBNET2}.10\n{SUBNET}.11\n",
+     f"nodes.txt line 2: '{SUBNET}.11': no private"),
+    ("duplicate", f"{SUBNET}.10 {SUBNET2}.10\n{SUBNET}.11 {SUBNET2}.11\n{SUBNET}.10 {SUBNET2}.12\n",
+     f"nodes.txt line 3: '{SUBNET}.10 {SUBNET2}.12': public address {SUBNET}.10 is already on line 1"),
+]
+
+
+@pytest.mark.parametrize("text, message", [case[1:] for case in BAD_NODES_TXT],
+                         ids=[case[0] for case in BAD_NODES_TXT])
+def test_malformed_nodes_txt_fails_before_any_change(tmp_path, text, message):
+    (tmp_path / "nodes.txt").write_text(text)
+    (tmp_path / "playbooks").symlink_to(REPO / "playbooks")
+    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    run = subprocess.run(["ansible-playbook", "-i", "nodes.txt", "playbooks/rental.yml"], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, check=False)
+    out = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert message in out, out[-3000:]
+    for node in NODE_NAMES:
+        assert node_state(node) == FIRST_STATE[node], f"{node} changed after a malformed nodes.txt"
 
 
 def test_a_play_without_a_compute_node_is_refused_before_any_change(inventory, fact_cache, password):

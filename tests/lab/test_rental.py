@@ -1,0 +1,313 @@
+"""R4's rental layout on the built lab, last (it renames the nodes rental0..2): the lab's first network
+stands in for the public addresses (10.79.0.0/24, with the default route), its second for the private
+ones (10.81.0.0/24, internal); node0 and node2 take only ubuntu, node1 only user; the nodes are
+privileged (Docker inside).
+
+The literal `ansible-playbook -i nodes.txt playbooks/rental.yml` runs from a folder of its own (the test's
+nodes.txt and group_vars/, `playbooks` linked to the repository's), so logs/ land there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import labctl
+import pytest
+import yaml
+from conftest import LOGIN_USERS, REPO, SUBNET, SUBNET2, node_exec
+from test_lab import NODE_NAMES, changed_tasks, failure_text, secret_forms
+
+RAY_VERSION = yaml.safe_load((REPO / "roles/ray_cluster/defaults/main.yml").read_text())[
+    "ray_cluster_version"
+]
+HOSTS = [f"rental{i}" for i in range(len(NODE_NAMES))]
+PUBLIC = {h: f"{SUBNET}.{10 + i}" for i, h in enumerate(HOSTS)}
+PRIVATE = {h: f"{SUBNET2}.{10 + i}" for i, h in enumerate(HOSTS)}
+# The user the rental's cluster runs as: the head's login user.
+CLUSTER_USER = LOGIN_USERS["node0"]
+VENV = f"/opt/gpuforge/ray-{RAY_VERSION}"
+# A secret staged from the controller into the workspace (it must reach the node 0600 and never show); made
+# once per lab (a kept lab's second session finds the same file).
+SECRET: list = []
+
+
+def ray_wheelhouse() -> Path:
+    """Ray and its dependencies for the nodes' Python (Debian 12: 3.11), downloaded once into the repository's
+    cache (PyPI is reachable from the test machine) and copied to the nodes by ray_cluster_wheelhouse."""
+    folder = REPO / ".cache" / "wheels" / f"ray-{RAY_VERSION}-cp311"
+    if not list(folder.glob(f"ray-{RAY_VERSION}-*.whl")):
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--only-binary=:all:",
+                "--python-version",
+                "3.11",
+                "--platform",
+                "manylinux2014_x86_64",
+                "--platform",
+                "manylinux_2_17_x86_64",
+                "--platform",
+                "manylinux_2_28_x86_64",
+                "-d",
+                str(folder),
+                f"ray=={RAY_VERSION}",
+            ],
+            check=True,
+        )
+    return folder
+
+
+def nodes_txt(hosts=HOSTS, extra: str = "") -> str:
+    rows = "\n".join(f"{PUBLIC[h]}\t{PRIVATE[h]}" for h in hosts)
+    return f"# the lab's rented boxes, as a provider's table\nPublic IP\tPrivate IP\n{rows}\n{extra}"
+
+
+@pytest.fixture(scope="module")
+def rental(inventory: Path) -> Path:
+    folder = inventory.parent / "rental"
+    (folder / "group_vars").mkdir(parents=True, exist_ok=True)
+    (folder / "logs").mkdir(exist_ok=True)
+    if not (folder / "playbooks").exists():
+        (folder / "playbooks").symlink_to(REPO / "playbooks")
+    # Power saving (test_powersave.py) would power the nodes down when idle: its controller stops here,
+    # and every node's sshd runs.
+    node_exec("node0", "systemctl", "stop", "slurmctld", check=False)
+    for node in NODE_NAMES:
+        node_exec(node, "systemctl", "start", "ssh")
+    # A rented box comes with the renter's key authorized (node0 took only a password at first).
+    pub = (inventory.parent / "ssh" / "id_ed25519.pub").read_text()
+    for node in NODE_NAMES:
+        user = LOGIN_USERS[node]
+        keys = f"~{user}/.ssh/authorized_keys"
+        node_exec(
+            node,
+            "sh",
+            "-c",
+            f"install -d -m 0700 -o {user} -g {user} ~{user}/.ssh && touch {keys} && "
+            f"chown {user}:{user} {keys} && "
+            f"chmod 0600 {keys} && (grep -qF '{pub.split()[1]}' {keys} || echo '{pub.strip()}' >> {keys})",
+        )
+    (folder / "nodes.txt").write_text(nodes_txt())
+    secret = folder / "secret.env"
+    if not secret.exists():
+        secret.write_text(f"API_TOKEN={secrets.token_urlsafe(24)}\n")
+    SECRET[:] = [secret.read_text().strip().split("=", 1)[1]]
+    secret.chmod(0o600)
+    notify = folder / "notify.sh"
+    notify.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$*\" >> {folder / 'notified.txt'}\n")
+    notify.chmod(0o755)
+    known = folder / "known_hosts"
+    known.touch(mode=0o600)
+    key = inventory.parent / "ssh" / "id_ed25519"
+    group_vars = {
+        # First contact with these addresses: their keys are learned (fingerprints printed), checking
+        # stays on.
+        "rental_access_host_keys": "accept-new",
+        "rental_access_known_hosts": str(known),
+        "rental_access_ssh_config": str(folder / "ssh_config"),
+        "rental_access_timeout": 5,
+        "ansible_ssh_private_key_file": str(key),
+        "ansible_ssh_common_args": f"-o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes",
+        "ansible_control_path_dir": str(inventory.parent / "cp-rental"),
+        "ansible_become": True,
+        "ray_cluster_wheelhouse": str(ray_wheelhouse()),
+        # The lab's GPUs are FAKE (a recorded nvidia-smi; Ray cannot detect them): announce what
+        # nvidia-smi says.
+        "ray_cluster_num_gpus": "facts",
+        # Containers have a 64 MB /dev/shm: a small object store (Ray falls back to /tmp above it).
+        "ray_cluster_object_store_memory": 100 * 2**20,
+        "workspace_files": [{"src": str(secret), "dest": ".env"}],
+        "workspace_git_name": "Lab Renter",
+        "workspace_git_email": "renter@lab.gpuforge.test",
+        "rental_notify_command": [str(notify)],
+    }
+    (folder / "group_vars" / "all.yml").write_text(yaml.safe_dump(group_vars))
+    return folder
+
+
+def rental_playbook(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """The literal command, run from the rental folder."""
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    return subprocess.run(
+        ["ansible-playbook", "-i", "nodes.txt", "playbooks/rental.yml", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def rental_run(folder: Path, **kw) -> labctl.PlaybookRun:
+    return labctl.run_playbook(
+        str(REPO / "playbooks" / "rental.yml"),
+        folder / "nodes.txt",
+        project_dir=folder,
+        fact_cache=folder / "facts",
+        **kw,
+    )
+
+
+def ray_nodes() -> list:
+    """The alive nodes the head's GCS knows (the role's own lister, /usr/local/lib/gpuforge/ray-nodes.py)."""
+    out = node_exec(
+        "node0",
+        "sudo",
+        "-u",
+        CLUSTER_USER,
+        f"{VENV}/bin/python",
+        "/usr/local/lib/gpuforge/ray-nodes.py",
+        f"{PRIVATE['rental0']}:6379",
+        PRIVATE["rental0"],
+    ).stdout
+    return [n for n in json.loads(out.strip().splitlines()[-1]) if n["Alive"]]
+
+
+def test_rental_playbook_builds_docker_and_ray_on_the_private_addresses(rental):
+    t0 = time.monotonic()
+    run = rental_playbook(rental)
+    took = time.monotonic() - t0
+    assert run.returncode == 0, run.stdout[-6000:]
+    print(f"rental.yml first run: {took:.0f} s")
+    out = run.stdout
+    # The users found, node by node.
+    for host, node in zip(HOSTS, NODE_NAMES, strict=True):
+        assert f"{host} {PUBLIC[host]}: {LOGIN_USERS[node]}" in out, out[-4000:]
+    # The final table: every node ok, with its addresses, user, Docker and Ray.
+    table = out[out.index("Show the nodes") :]
+    for host, node in zip(HOSTS, NODE_NAMES, strict=True):
+        row = next(
+            line for line in table.splitlines() if re.search(rf"\b{host}\b.*{re.escape(PUBLIC[host])}", line)
+        )
+        assert PRIVATE[host] in row and LOGIN_USERS[node] in row and RAY_VERSION in row and " ok" in row, row
+    print(table[:3000])
+    # Ray: every node alive once, each at its private address.
+    nodes = ray_nodes()
+    assert sorted(n["NodeManagerAddress"] for n in nodes) == sorted(PRIVATE.values()), nodes
+    status = node_exec(
+        "node0",
+        "sudo",
+        "-u",
+        CLUSTER_USER,
+        f"{VENV}/bin/ray",
+        "status",
+        f"--address={PRIVATE['rental0']}:6379",
+    ).stdout
+    print(status)
+    assert len(re.findall(r"^ 1 node_", status, re.M)) == len(HOSTS), status
+    for host, node in zip(HOSTS, NODE_NAMES, strict=True):
+        # The hostname resolves to the private address (not 127.0.1.1, not the public one).
+        name = node_exec(node, "hostname").stdout.strip()
+        assert name == host
+        assert node_exec(node, "getent", "hosts", name).stdout.split()[0] == PRIVATE[host]
+        # Docker as the cluster user, in this same run's setup (no new login): a locally built image.
+        ran = node_exec(
+            node, "sudo", "-iu", CLUSTER_USER, "docker", "run", "--rm", "gpuforge-probe:1", "echo", "ok"
+        )
+        assert ran.stdout.strip() == "ok", ran.stderr
+        env = node_exec(
+            node,
+            "sudo",
+            "-iu",
+            CLUSTER_USER,
+            "/usr/local/bin/gpuforge-docker-run",
+            "--rm",
+            "gpuforge-probe:1",
+            "env",
+        ).stdout.splitlines()
+        assert "NCCL_SOCKET_IFNAME=data0" in env, env
+        # The workspace secret: the controller's file, 0600, the cluster user's.
+        mode = node_exec(node, "stat", "-c", "%a %U", f"/home/{CLUSTER_USER}/.env").stdout.split()
+        assert mode == ["600", CLUSTER_USER]
+    # tmux on the head: a head window and one all-nodes window whose worker panes ssh to worker1..N, which the
+    # cluster user's ssh config maps to the private addresses.
+    panes = node_exec(
+        "node0",
+        "sudo",
+        "-iu",
+        CLUSTER_USER,
+        "tmux",
+        "list-panes",
+        "-a",
+        "-F",
+        "#{window_name}|#{pane_title}|#{pane_start_command}",
+    ).stdout.splitlines()
+    print("\n".join(panes))
+    assert [p.split("|")[0] for p in panes] == ["head"] + ["all-nodes"] * len(HOSTS), panes
+    config = node_exec("node0", "cat", f"/home/{CLUSTER_USER}/.ssh/config").stdout
+    for n, host in enumerate(HOSTS[1:], 1):
+        assert any(f"worker{n}" in p and "ssh" in p and PRIVATE[host] in p for p in panes), panes
+        assert f"Host worker{n}\n    HostName {PRIVATE[host]}" in config, config
+        # The alias works as the cluster user, over the private network.
+        who = node_exec("node0", "sudo", "-iu", CLUSTER_USER, "ssh", f"worker{n}", "hostname").stdout.strip()
+        assert who == host
+    # Logs per node on the controller; the notification; the secret nowhere in them.
+    logs = {host: (rental / "logs" / f"{host}.log").read_text() for host in HOSTS}
+    assert all("Ray head and workers" in text for text in logs.values())
+    for form in secret_forms(SECRET[0].encode()):
+        assert form not in out and all(form not in text for text in logs.values())
+    assert "Cluster Ready: 3 of 3 nodes set up" in (rental / "notified.txt").read_text()
+
+
+def test_rental_rerun_changes_nothing(rental):
+    run = rental_run(rental)
+    assert run.rc == 0, failure_text(run)
+    print(f"rental.yml re-run: {run.wall_s:.0f} s, changed={run.changed}")
+    assert run.changed == 0, changed_tasks(run)
+
+
+def test_ray_verify_fails_when_the_head_registers_without_node_ip_address(rental):
+    # What the role prevents, shown: the head's unit without --node-ip-address (an override, as someone would
+    # write by hand) registers the address of its default-route interface - the public one. Ray's verify fails
+    # naming it; the next rental.yml run puts the role's command back.
+    unit = node_exec("node0", "systemctl", "cat", "gpuforge-ray.service").stdout
+    exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    dropped = re.sub(r" --node-ip-address=\S+", "", exec_start)
+    node_exec(
+        "node0",
+        "sh",
+        "-c",
+        "mkdir -p /etc/systemd/system/gpuforge-ray.service.d && printf '[Service]\\n"
+        f"ExecStart=\\n{dropped}\\n' > /etc/systemd/system/gpuforge-ray.service.d/lab-drop.conf && "
+        "systemctl daemon-reload && systemctl restart gpuforge-ray",
+    )
+    try:
+        run = labctl.run_playbook(
+            str(REPO / "tests/lab/ray_verify.yml"),
+            rental / "nodes.txt",
+            project_dir=rental,
+            fact_cache=rental / "facts",
+            extravars={"ray_cluster_verify_timeout": 30},
+        )
+        assert run.rc != 0
+        text = failure_text(run)
+        print(text)
+        assert f"registered {PUBLIC['rental0']}" in text and "--node-ip-address" in text, text
+        assert f"rental0 ({PRIVATE['rental0']}) is not in the Ray cluster" in text, text
+    finally:
+        node_exec(
+            "node0",
+            "sh",
+            "-c",
+            "rm -rf /etc/systemd/system/gpuforge-ray.service.d && systemctl daemon-reload",
+        )
+    run = rental_run(rental)
+    assert run.rc == 0, failure_text(run)
+    assert sorted(n["NodeManagerAddress"] for n in ray_nodes()) == sorted(PRIVATE.values())
