@@ -294,7 +294,7 @@ def test_ray_verify_fails_when_the_head_registers_without_node_ip_address(rental
             rental / "nodes.txt",
             project_dir=rental,
             fact_cache=rental / "facts",
-            extravars={"ray_cluster_verify_timeout": 30},
+            extravars={"ray_cluster_verify_timeout": 15},
         )
         assert run.rc != 0
         text = failure_text(run)
