@@ -50,7 +50,8 @@ def test_container_run_options_from_the_recorded_hcas_carry_what_nccl_needs(r4):
         wrapper = (r4 / host / "usr/local/bin/gpuforge-docker-run").read_text()
         # An interpreter line that exec can use (a real line break after it), then the script.
         assert wrapper.startswith("#!/bin/bash\n# ") and wrapper.endswith('"$@"\n'), wrapper[:80]
-        assert "/etc/gpuforge/container-run.args" in wrapper and 'exec docker run "${opts[@]}" "$@"' in wrapper
+        assert "/etc/gpuforge/container-run.args" in wrapper
+        assert 'exec docker run "${opts[@]}" "$@"' in wrapper
 
 
 def test_ray_registers_the_private_addresses_and_the_hostnames_resolve_to_them(r4):
