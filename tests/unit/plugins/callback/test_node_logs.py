@@ -97,8 +97,10 @@ def test_one_log_per_host_and_the_failed_hosts_tail(tmp_path):
     assert "delegated for alpha" not in beta
     assert "task 'Fail on beta'  skipped" in alpha
     assert "task 'Count on beta'  item ok\n    item: 59\n    msg:\n        line 59\n" in beta
-    assert ("task 'Fail on beta'  failed\n    msg:\n        non-zero return code\n"
-            "    stdout:\n        to stdout\n    stderr:\n        to stderr\n") in beta
+    # The command module's message differs between ansible-core releases ("non-zero return code", "The command
+    # exited with a non-zero return code."): only its place is checked.
+    assert re.search(r"task 'Fail on beta'  failed\n    msg:\n        [^\n]*non-zero return code\.?\n"
+                     r"    stdout:\n        to stdout\n    stderr:\n        to stderr\n", beta), beta
     assert SECRET not in run.stdout + run.stderr
 
     shown = tails(run.stderr)
