@@ -50,6 +50,14 @@ def host_pattern(address: str, port: int = 22) -> str:
     return address if int(port) == 22 else f"[{address}]:{int(port)}"
 
 
+# The hosts option of the controller-side SSH modules (host_key_policy, ssh_user_detect): one spec for both.
+TARGET_OPTIONS = {
+    "name": {"type": "str", "required": True},
+    "address": {"type": "str", "required": True},
+    "port": {"type": "int", "default": 22},
+}
+
+
 def host_problems(hosts: list[dict[str, Any]]) -> list[str]:
     """What is wrong with a ``hosts`` list (name, address, port): one sentence each, [] when fine."""
     problems, names = [], set()

@@ -162,11 +162,7 @@ def write(module, path, text, existed):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            hosts=dict(type="list", elements="dict", required=True, options=dict(
-                name=dict(type="str", required=True),
-                address=dict(type="str", required=True),
-                port=dict(type="int", default=22),
-            )),
+            hosts=dict(type="list", elements="dict", required=True, options=kh.TARGET_OPTIONS),
             known_hosts=dict(type="path", default="~/.ssh/known_hosts"),
             policy=dict(type="str", choices=list(kh.POLICIES), default="strict"),
             timeout=dict(type="int", default=10),

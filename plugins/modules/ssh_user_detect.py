@@ -122,8 +122,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gpuforge.cluster.plugins.module_utils import known_hosts as kh
 from ansible_collections.gpuforge.cluster.plugins.module_utils import ssh_login
-from ansible_collections.gpuforge.cluster.plugins.module_utils.known_hosts import host_problems
 from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import find_tool, run_tool
 
 GRACE = 5  # seconds an attempt may run past ssh's ConnectTimeout before it is stopped
@@ -144,11 +144,7 @@ def attempt(module, ssh, host, user):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            hosts=dict(type="list", elements="dict", required=True, options=dict(
-                name=dict(type="str", required=True),
-                address=dict(type="str", required=True),
-                port=dict(type="int", default=22),
-            )),
+            hosts=dict(type="list", elements="dict", required=True, options=kh.TARGET_OPTIONS),
             candidates=dict(type="list", elements="str", default=["ubuntu", "user", "root"]),
             timeout=dict(type="int", default=10),
             known_hosts=dict(type="path", default="~/.ssh/known_hosts"),
@@ -158,7 +154,7 @@ def main():
         supports_check_mode=True,
     )
     hosts, candidates = module.params["hosts"], module.params["candidates"]
-    problems = host_problems(hosts) + ssh_login.user_problems(candidates)
+    problems = kh.host_problems(hosts) + ssh_login.user_problems(candidates)
     if problems:
         module.fail_json(msg="; ".join(problems))
     ssh = find_tool(module, "ssh", "openssh-client")
