@@ -11,6 +11,9 @@ if [ "$(id -u)" != 0 ]; then exec sudo -E "$0" "$@"; fi
 stages=${TEST_STAGES:-"prep lint unit sanity newest changelog molecule lab"}
 export PATH="$repo/.venv/bin:$PATH" ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 ANSIBLE_NOCOLOR=1
 passed=0; failed=0; failed_names=(); timings=()
+# What a failed stage wants seen again at the very end (a CI log shows only its tail): the failing molecule
+# scenario's errors, printed after the stage timings.
+digest=$(mktemp); trap 'rm -f "$digest"' EXIT
 
 stage() {
   local name=$1; shift
@@ -65,7 +68,12 @@ molecule_all() {
     if wait "${pids[$i]}"; then r=0; else r=1; rc=1; fi
     echo "--- molecule scenario: $s (node prefix gf$((i + 1)))"
     cat "$logs/$s.log"
-    [ $r = 0 ] || echo "molecule scenario $s FAILED"
+    if [ $r != 0 ]; then
+      echo "molecule scenario $s FAILED"
+      { echo "--- molecule scenario $s FAILED: its errors, then its last lines"
+        grep -n -E '^(fatal|failed):|^\[ERROR\]|CRITICAL|ERROR +\[' "$logs/$s.log" | tail -n 20 | cut -c1-600
+        tail -n 25 "$logs/$s.log" | cut -c1-300; } >> "$digest"
+    fi
   done
   rm -rf "$logs"
   return $rc
@@ -85,6 +93,7 @@ stage lab lab_e2e
 
 echo
 echo "stage timings: ${timings[*]}"
+[ ! -s "$digest" ] || { echo; cat "$digest"; echo; }
 [ $failed -eq 0 ] || echo "failed stages: ${failed_names[*]}"
 echo "stages: $passed passed, $failed failed"
 [ $failed -eq 0 ]
