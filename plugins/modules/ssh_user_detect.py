@@ -109,6 +109,7 @@ failed_hosts:
       reason: unreachable
       tried: [{user: ubuntu, result: unreachable, detail: Connection timed out after 10 s}]
       seconds: 10.1
+      message: "rental2 203.0.113.9: unreachable - Connection timed out after 10 s (tried ubuntu)"
 summary:
   description: One line per host, in the order of O(hosts).
   returned: always
@@ -167,12 +168,13 @@ def main():
         outcomes = list(pool.map(detect, hosts))
     users, failed_hosts, summary = {}, {}, []
     for host, outcome in zip(hosts, outcomes):
-        summary.append(ssh_login.summary_line(host["name"], host["address"], host["port"], outcome))
+        line = ssh_login.summary_line(host["name"], host["address"], host["port"], outcome)
+        summary.append(line)
         if outcome["user"] is not None:
             users[host["name"]] = outcome["user"]
         else:
             failed_hosts[host["name"]] = dict(address=host["address"], reason=outcome["reason"],
-                                              tried=outcome["tried"], seconds=outcome["seconds"])
+                                              tried=outcome["tried"], seconds=outcome["seconds"], message=line)
     module.exit_json(changed=False, users=users, failed_hosts=failed_hosts, summary=summary)
 
 

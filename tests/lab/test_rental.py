@@ -276,7 +276,8 @@ def test_rental_rerun_changes_nothing(rental):
 def test_ray_verify_fails_when_the_head_registers_without_node_ip_address(rental):
     # What the role prevents, shown: the head's unit without --node-ip-address (an override, as someone would
     # write by hand) registers the address of its default-route interface - the public one. Ray's verify fails
-    # naming it; the next rental.yml run puts the role's command back.
+    # naming it. The override is removed but the head keeps running as it is: the next rental.yml run
+    # (test_a_recreated_node_...) sees the command differ and restarts Ray, and checks that it did.
     unit = node_exec("node0", "systemctl", "cat", "gpuforge-ray.service").stdout
     exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
     dropped = re.sub(r" --node-ip-address=\S+", "", exec_start)
@@ -308,6 +309,222 @@ def test_ray_verify_fails_when_the_head_registers_without_node_ip_address(rental
             "-c",
             "rm -rf /etc/systemd/system/gpuforge-ray.service.d && systemctl daemon-reload",
         )
-    run = rental_run(rental)
-    assert run.rc == 0, failure_text(run)
+
+
+def pane_text(pane: str) -> str:
+    return node_exec("node0", "sudo", "-iu", CLUSTER_USER, "tmux", "capture-pane", "-p", "-t", pane).stdout
+
+
+def test_five_rented_nodes_get_two_node_windows_of_ssh_panes_at_the_private_addresses(rental):
+    # rental.yml's tmux layout for five nodes, on the head: worker3 and worker4 are second private addresses
+    # of node1 and node2 (the lab has three nodes). The cluster user's known_hosts learns their host keys (a
+    # real fifth node's keys reach every node through ssh_trust).
+    extra = {"worker3": ("node1", f"{SUBNET2}.13"), "worker4": ("node2", f"{SUBNET2}.14")}
+    nodes = [{"alias": "head", "address": PRIVATE["rental0"], "head": True}]
+    nodes += [
+        {"alias": f"worker{n}", "address": PRIVATE[host], "head": False}
+        for n, host in enumerate(HOSTS[1:], 1)
+    ]
+    nodes += [{"alias": alias, "address": address, "head": False} for alias, (_, address) in extra.items()]
+    names = {"worker1": "rental1", "worker2": "rental2", "worker3": "rental1", "worker4": "rental2"}
+    user_known = f"/home/{CLUSTER_USER}/.ssh/known_hosts"
+    for node, address in extra.values():
+        node_exec(node, "ip", "addr", "add", f"{address}/24", "dev", interface_on(node, SUBNET2))
+    addresses = " ".join(address for _, address in extra.values())
+    node_exec(
+        "node0",
+        "sudo",
+        "-iu",
+        CLUSTER_USER,
+        "sh",
+        "-c",
+        f"cp -p {user_known} {user_known}.lab 2>/dev/null; ssh-keyscan -T 5 {addresses} >> {user_known}",
+    )
+    try:
+        run = labctl.run_playbook(
+            str(REPO / "tests/lab/rental_tmux.yml"),
+            rental / "nodes.txt",
+            project_dir=rental,
+            fact_cache=rental / "facts",
+            extravars={"lab_rental_nodes": nodes, "lab_tmux_session": "lab5"},
+        )
+        assert run.rc == 0, failure_text(run)
+        panes = [
+            line.split("|", 3)
+            for line in node_exec(
+                "node0",
+                "sudo",
+                "-iu",
+                CLUSTER_USER,
+                "tmux",
+                "list-panes",
+                "-s",
+                "-t",
+                "lab5",
+                "-F",
+                "#{pane_id}|#{window_name}|#{pane_title}|#{pane_start_command}",
+            ).stdout.splitlines()
+        ]
+        print("\n".join("|".join(p) for p in panes))
+        assert [p[1] for p in panes] == ["head"] + ["nodes-1"] * 4 + ["nodes-2"], panes
+        assert [p[2] for p in panes] == ["head " + PRIVATE["rental0"]] + [
+            f"{n['alias']} {n['address']}" for n in nodes
+        ], panes
+        # Every worker pane is an ssh to its alias, logged in on the node behind the private address.
+        for pane_id, _, title, command in panes[2:]:
+            alias = title.split()[0]
+            assert f"ssh {alias}" in command, command
+            node_exec(
+                "node0", "sudo", "-iu", CLUSTER_USER, "tmux", "send-keys", "-t", pane_id, "hostname", "Enter"
+            )
+        deadline = time.monotonic() + 30
+        pending = {p[0]: names[p[2].split()[0]] for p in panes[2:]}
+        while pending and time.monotonic() < deadline:
+            pending = {pane: name for pane, name in pending.items() if name not in pane_text(pane).split()}
+            time.sleep(1)
+        assert not pending, {pane: pane_text(pane) for pane in pending}
+        log = node_exec("node0", "cat", f"/home/{CLUSTER_USER}/gpuforge-logs/tmux/nodes-2.0.log").stdout
+        assert "rental2" in log, log
+    finally:
+        node_exec("node0", "sudo", "-iu", CLUSTER_USER, "tmux", "kill-session", "-t", "lab5", check=False)
+        node_exec(
+            "node0",
+            "sh",
+            "-c",
+            f"if [ -e {user_known}.lab ]; then mv {user_known}.lab {user_known}; else rm -f {user_known}; fi",
+        )
+        for node, address in extra.values():
+            node_exec(
+                node, "ip", "addr", "del", f"{address}/24", "dev", interface_on(node, SUBNET2), check=False
+            )
+
+
+def interface_on(node: str, subnet: str) -> str:
+    """The node's interface on one of the lab's networks (SUBNET the public one, SUBNET2 the private)."""
+    return node_exec(node, "ip", "-o", "-4", "addr", "show", "to", f"{subnet}.0/24").stdout.split()[1]
+
+
+def host_key_fingerprint(node: str) -> str:
+    """The SHA256 fingerprint of the node's ed25519 host key, as ssh-keygen -l prints it."""
+    return node_exec(node, "ssh-keygen", "-lf", "/etc/ssh/ssh_host_ed25519_key.pub").stdout.split()[1]
+
+
+def known_fingerprint(known: Path, address: str) -> str:
+    """The SHA256 fingerprint of the ed25519 key the controller's known_hosts holds for an address."""
+    out = subprocess.run(
+        ["ssh-keygen", "-l", "-F", address, "-f", str(known)], capture_output=True, text=True, check=True
+    ).stdout
+    return next(line.split()[2] for line in out.splitlines() if line.split()[1:2] == ["ED25519"])
+
+
+def test_a_recreated_node_is_refused_then_replace_takes_its_new_key_while_a_blackholed_node_fails_alone(
+    rental,
+):
+    # node2 re-created at the same address: new host keys. Under the lab's policy accept-new the run stops
+    # before anything changes, naming the node and both fingerprints; known_hosts is untouched.
+    known = rental / "known_hosts"
+    old = known_fingerprint(known, PUBLIC["rental2"])
+    assert old == host_key_fingerprint("node2")
+    node_exec("node2", "sh", "-c", "rm -f /etc/ssh/ssh_host_* && ssh-keygen -A && systemctl restart ssh")
+    new = host_key_fingerprint("node2")
+    assert new != old
+    known_before = known.read_text()
+    others_before = {h: known_fingerprint(known, PUBLIC[h]) for h in HOSTS[:2]}
+    hosts_before = {node: node_exec(node, "cat", "/etc/ssh/ssh_known_hosts").stdout for node in NODE_NAMES}
+    refused = rental_playbook(rental)
+    assert refused.returncode != 0
+    said = re.search(
+        rf"rental2 \({re.escape(PUBLIC['rental2'])}\): the host key CHANGED: known (.*?), now (.*?); refused "
+        r"under host-key policy 'accept-new' - if the machine was re-created, run again with "
+        r"policy 'replace'",
+        refused.stdout,
+    )
+    assert said, refused.stdout[-4000:]
+    assert f"ED25519 {old}" in said[1] and f"ED25519 {new}" in said[2], said[0]
+    # Nothing ran on the nodes: the first play stopped.
+    assert "Rental - set up every node" not in refused.stdout, refused.stdout[-4000:]
+    assert known.read_text() == known_before
+    assert {n: node_exec(n, "cat", "/etc/ssh/ssh_known_hosts").stdout for n in NODE_NAMES} == hosts_before
+    # A fourth rented box whose public address is blackholed: it answers ARP (a second address of node2) but
+    # every packet to its port 22 is dropped, so each connection waits out rental_access_timeout (5 s).
+    dead_public, dead_private = f"{SUBNET}.99", f"{SUBNET2}.99"
+    iface = interface_on("node2", SUBNET)
+    node_exec(
+        "node2",
+        "sh",
+        "-c",
+        f"ip addr add {dead_public}/24 dev {iface} && "
+        f"iptables -I INPUT -d {dead_public} -p tcp --dport 22 -j DROP",
+    )
+    (rental / "nodes.txt").write_text(nodes_txt(extra=f"{dead_public}\t{dead_private}\n"))
+    try:
+        t0 = time.monotonic()
+        run = rental_run(rental, extravars={"rental_access_host_keys": "replace"})
+        took = time.monotonic() - t0
+    finally:
+        (rental / "nodes.txt").write_text(nodes_txt())
+        node_exec(
+            "node2",
+            "sh",
+            "-c",
+            f"iptables -D INPUT -d {dead_public} -p tcp --dport 22 -j DROP; "
+            f"ip addr del {dead_public}/24 dev {iface}",
+            check=False,
+        )
+    print(f"rental.yml with policy replace and a blackholed fourth node: {took:.0f} s")
+    # rental3 alone fails: not reached, within the timeout, naming the users tried.
+    assert [(f[0], f[1]) for f in run.failures] == [
+        ("rental3", "Stop here for a node the controller cannot reach")
+    ], run.failures
+    reason = str(run.failures[0][2])
+    assert reason == f"rental3 {dead_public}: unreachable - Connection timed out after 5 s (tried ubuntu)", (
+        reason
+    )
+    # Each controller-side wait stayed within its timeout (one key scan, one login attempt: ssh stops at an
+    # unreachable address instead of trying the next user).
+    for task in ("Check the nodes' host keys", "Find each node's login user"):
+        [seconds] = [t[0] for t in run.tasks if task in t[1]]
+        assert seconds < 5 + 4, (task, seconds)
+    # The re-created node's new key replaced the old one in the controller's known_hosts (the other nodes'
+    # lines as they were), and the nodes' known_hosts (ssh_trust) took it too.
+    known_after = known.read_text()
+    assert known_after != known_before
+    scanned = node_exec("node2", "cat", "/etc/ssh/ssh_host_ed25519_key.pub").stdout.split()[1]
+    assert scanned in known_after
+    assert {h: known_fingerprint(known, PUBLIC[h]) for h in HOSTS[:2]} == others_before
+    assert all(scanned in node_exec(n, "cat", "/etc/ssh/ssh_known_hosts").stdout for n in NODE_NAMES)
+    # The three others set up and in the table, rental3 with its reason; its log fetched; the notification
+    # counts it out.
+    [table] = [
+        "\n".join(msg)
+        for host, msg in run.shown
+        if host == "localhost" and isinstance(msg, list) and re.match(r"node +public +private", str(msg[0]))
+    ]
+    print(table)
+    for host in HOSTS:
+        row = next(line for line in table.splitlines() if re.search(rf"\b{host}\b", line))
+        assert " ok" in row, row
+    row = next(line for line in table.splitlines() if re.search(r"\brental3\b", line))
+    assert dead_public in row and "Connection timed out" in row, row
+    assert "Connection timed out after 5 s" in (rental / "logs" / "rental3.log").read_text()
+    assert "Cluster Ready: 3 of 4 nodes set up" in (rental / "notified.txt").read_text().splitlines()[-1]
+    # The head's Ray command differed from the role's (the override of the previous test): it was restarted,
+    # every node again at its private address.
     assert sorted(n["NodeManagerAddress"] for n in ray_nodes()) == sorted(PRIVATE.values())
+
+
+def test_a_single_node_runs_the_ray_head_alone_and_skips_workers_and_infiniband(rental):
+    # The other rentals ended (their Ray stopped); nodes.txt holds the head alone.
+    for node in NODE_NAMES[1:]:
+        node_exec(node, "systemctl", "stop", "gpuforge-ray")
+    (rental / "nodes.txt").write_text(nodes_txt(HOSTS[:1]))
+    try:
+        run = rental_run(rental)
+    finally:
+        (rental / "nodes.txt").write_text(nodes_txt())
+    assert run.rc == 0, failure_text(run)
+    shown = "\n".join(str(msg) for _, msg in run.shown)
+    assert "rental0: InfiniBand skipped - a single node" in shown, shown[-3000:]
+    assert "0 worker(s): a single node, no workers are started" in shown, shown[-3000:]
+    assert [n["NodeManagerAddress"] for n in ray_nodes()] == [PRIVATE["rental0"]]
+    assert "Cluster Ready: 1 of 1 nodes set up" in (rental / "notified.txt").read_text().splitlines()[-1]

@@ -115,6 +115,7 @@ def test_a_blackholed_host_fails_within_the_bound_while_the_others_succeed(ssh, 
     assert took < 12  # the other hosts ran alongside, not after it
     assert result["summary"][1] == ("rental2 203.0.113.9: unreachable - no answer within 6 s (ssh stopped) "
                                     "(tried ubuntu)")
+    assert failed["message"] == result["summary"][1]  # what rental_access says of the node it leaves out
     assert users_tried(ssh(), "203.0.113.9") == ["ubuntu"]  # no point trying other users
 
 
