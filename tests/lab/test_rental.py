@@ -155,14 +155,20 @@ def rental_playbook(folder: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def rental_run(folder: Path, **kw) -> labctl.PlaybookRun:
+def rental_run(folder: Path, playbook: Path = REPO / "playbooks" / "rental.yml", **kw) -> labctl.PlaybookRun:
+    """rental.yml (or a lab playbook of tests/lab) on the rental folder's nodes.txt (ansible-runner)."""
     return labctl.run_playbook(
-        str(REPO / "playbooks" / "rental.yml"),
+        str(playbook),
         folder / "nodes.txt",
         project_dir=folder,
         fact_cache=folder / "facts",
         **kw,
     )
+
+
+def as_cluster_user(node: str, *argv: str, check: bool = True) -> subprocess.CompletedProcess:
+    """A command on a node as the cluster user, in a login shell's environment (sudo -i)."""
+    return node_exec(node, "sudo", "-iu", CLUSTER_USER, *argv, check=check)
 
 
 def ray_nodes() -> list:
@@ -218,15 +224,10 @@ def test_rental_playbook_builds_docker_and_ray_on_the_private_addresses(rental):
         assert name == host
         assert node_exec(node, "getent", "hosts", name).stdout.split()[0] == PRIVATE[host]
         # Docker as the cluster user, in this same run's setup (no new login): a locally built image.
-        ran = node_exec(
-            node, "sudo", "-iu", CLUSTER_USER, "docker", "run", "--rm", "gpuforge-probe:1", "echo", "ok"
-        )
+        ran = as_cluster_user(node, "docker", "run", "--rm", "gpuforge-probe:1", "echo", "ok")
         assert ran.stdout.strip() == "ok", ran.stderr
-        env = node_exec(
+        env = as_cluster_user(
             node,
-            "sudo",
-            "-iu",
-            CLUSTER_USER,
             "/usr/local/bin/gpuforge-docker-run",
             "--rm",
             "gpuforge-probe:1",
@@ -238,11 +239,8 @@ def test_rental_playbook_builds_docker_and_ray_on_the_private_addresses(rental):
         assert mode == ["600", CLUSTER_USER]
     # tmux on the head: a head window and one all-nodes window whose worker panes ssh to worker1..N, which the
     # cluster user's ssh config maps to the private addresses.
-    panes = node_exec(
+    panes = as_cluster_user(
         "node0",
-        "sudo",
-        "-iu",
-        CLUSTER_USER,
         "tmux",
         "list-panes",
         "-a",
@@ -256,7 +254,7 @@ def test_rental_playbook_builds_docker_and_ray_on_the_private_addresses(rental):
         assert any(f"worker{n}" in p and "ssh" in p and PRIVATE[host] in p for p in panes), panes
         assert f"Host worker{n}\n    HostName {PRIVATE[host]}" in config, config
         # The alias works as the cluster user, over the private network.
-        who = node_exec("node0", "sudo", "-iu", CLUSTER_USER, "ssh", f"worker{n}", "hostname").stdout.strip()
+        who = as_cluster_user("node0", "ssh", f"worker{n}", "hostname").stdout.strip()
         assert who == host
     # Logs per node on the controller; the notification; the secret nowhere in them.
     logs = {host: (rental / "logs" / f"{host}.log").read_text() for host in HOSTS}
@@ -290,12 +288,8 @@ def test_ray_verify_fails_when_the_head_registers_without_node_ip_address(rental
         "systemctl daemon-reload && systemctl restart gpuforge-ray",
     )
     try:
-        run = labctl.run_playbook(
-            str(REPO / "tests/lab/ray_verify.yml"),
-            rental / "nodes.txt",
-            project_dir=rental,
-            fact_cache=rental / "facts",
-            extravars={"ray_cluster_verify_timeout": 15},
+        run = rental_run(
+            rental, REPO / "tests/lab/ray_verify.yml", extravars={"ray_cluster_verify_timeout": 15}
         )
         assert run.rc != 0
         text = failure_text(run)
@@ -312,7 +306,7 @@ def test_ray_verify_fails_when_the_head_registers_without_node_ip_address(rental
 
 
 def pane_text(pane: str) -> str:
-    return node_exec("node0", "sudo", "-iu", CLUSTER_USER, "tmux", "capture-pane", "-p", "-t", pane).stdout
+    return as_cluster_user("node0", "tmux", "capture-pane", "-p", "-t", pane).stdout
 
 
 def test_five_rented_nodes_get_two_node_windows_of_ssh_panes_at_the_private_addresses(rental):
@@ -331,31 +325,23 @@ def test_five_rented_nodes_get_two_node_windows_of_ssh_panes_at_the_private_addr
     for node, address in extra.values():
         node_exec(node, "ip", "addr", "add", f"{address}/24", "dev", interface_on(node, SUBNET2))
     addresses = " ".join(address for _, address in extra.values())
-    node_exec(
+    as_cluster_user(
         "node0",
-        "sudo",
-        "-iu",
-        CLUSTER_USER,
         "sh",
         "-c",
         f"cp -p {user_known} {user_known}.lab 2>/dev/null; ssh-keyscan -T 5 {addresses} >> {user_known}",
     )
     try:
-        run = labctl.run_playbook(
-            str(REPO / "tests/lab/rental_tmux.yml"),
-            rental / "nodes.txt",
-            project_dir=rental,
-            fact_cache=rental / "facts",
+        run = rental_run(
+            rental,
+            REPO / "tests/lab/rental_tmux.yml",
             extravars={"lab_rental_nodes": nodes, "lab_tmux_session": "lab5"},
         )
         assert run.rc == 0, failure_text(run)
         panes = [
             line.split("|", 3)
-            for line in node_exec(
+            for line in as_cluster_user(
                 "node0",
-                "sudo",
-                "-iu",
-                CLUSTER_USER,
                 "tmux",
                 "list-panes",
                 "-s",
@@ -374,9 +360,7 @@ def test_five_rented_nodes_get_two_node_windows_of_ssh_panes_at_the_private_addr
         for pane_id, _, title, command in panes[2:]:
             alias = title.split()[0]
             assert f"ssh {alias}" in command, command
-            node_exec(
-                "node0", "sudo", "-iu", CLUSTER_USER, "tmux", "send-keys", "-t", pane_id, "hostname", "Enter"
-            )
+            as_cluster_user("node0", "tmux", "send-keys", "-t", pane_id, "hostname", "Enter")
         deadline = time.monotonic() + 30
         pending = {p[0]: names[p[2].split()[0]] for p in panes[2:]}
         while pending and time.monotonic() < deadline:
@@ -386,7 +370,7 @@ def test_five_rented_nodes_get_two_node_windows_of_ssh_panes_at_the_private_addr
         log = node_exec("node0", "cat", f"/home/{CLUSTER_USER}/gpuforge-logs/tmux/nodes-2.0.log").stdout
         assert "rental2" in log, log
     finally:
-        node_exec("node0", "sudo", "-iu", CLUSTER_USER, "tmux", "kill-session", "-t", "lab5", check=False)
+        as_cluster_user("node0", "tmux", "kill-session", "-t", "lab5", check=False)
         node_exec(
             "node0",
             "sh",
