@@ -203,6 +203,9 @@ def test_rental_playbook_builds_docker_and_ray_on_the_private_addresses(rental):
             line for line in table.splitlines() if re.search(rf"\b{host}\b.*{re.escape(PUBLIC[host])}", line)
         )
         assert PRIVATE[host] in row and LOGIN_USERS[node] in row and RAY_VERSION in row and " ok" in row, row
+        # Docker's column: what the node's daemon runs (container_runtime_status).
+        docker = node_exec(node, "docker", "version", "--format", "{{.Server.Version}}").stdout.strip()
+        assert docker and docker in row, row
     print(table[:3000])
     # Ray: every node alive once, each at its private address.
     nodes = ray_nodes()
