@@ -322,12 +322,12 @@ def test_five_rented_nodes_get_two_node_windows_of_ssh_panes_at_the_private_addr
         {"alias": f"worker{n}", "address": PRIVATE[host], "head": False}
         for n, host in enumerate(HOSTS[1:], 1)
     ]
-    nodes += [{"alias": alias, "address": address, "head": False} for alias, (_, address) in extra.items()]
+    nodes += [{"alias": alias, "address": pair[1], "head": False} for alias, pair in extra.items()]
     names = {"worker1": "rental1", "worker2": "rental2", "worker3": "rental1", "worker4": "rental2"}
     user_known = f"/home/{CLUSTER_USER}/.ssh/known_hosts"
     for node, address in extra.values():
         node_exec(node, "ip", "addr", "add", f"{address}/24", "dev", interface_on(node, SUBNET2))
-    addresses = " ".join(address for _, address in extra.values())
+    addresses = " ".join(pair[1] for pair in extra.values())
     as_cluster_user(
         "node0",
         "sh",
@@ -360,10 +360,10 @@ def test_five_rented_nodes_get_two_node_windows_of_ssh_panes_at_the_private_addr
             f"{n['alias']} {n['address']}" for n in nodes
         ], panes
         # Every worker pane is an ssh to its alias, logged in on the node behind the private address.
-        for pane_id, _, title, command in panes[2:]:
-            alias = title.split()[0]
-            assert f"ssh {alias}" in command, command
-            as_cluster_user("node0", "tmux", "send-keys", "-t", pane_id, "hostname", "Enter")
+        for pane in panes[2:]:
+            alias = pane[2].split()[0]
+            assert f"ssh {alias}" in pane[3], pane
+            as_cluster_user("node0", "tmux", "send-keys", "-t", pane[0], "hostname", "Enter")
         deadline = time.monotonic() + 30
         pending = {p[0]: names[p[2].split()[0]] for p in panes[2:]}
         while pending and time.monotonic() < deadline:
@@ -510,7 +510,7 @@ def test_a_single_node_runs_the_ray_head_alone_and_skips_workers_and_infiniband(
     finally:
         (rental / "nodes.txt").write_text(nodes_txt())
     assert run.rc == 0, failure_text(run)
-    shown = "\n".join(str(msg) for _, msg in run.shown)
+    shown = "\n".join(str(msg) for host, msg in run.shown)
     assert "rental0: InfiniBand skipped - a single node" in shown, shown[-3000:]
     assert "0 worker(s): a single node, no workers are started" in shown, shown[-3000:]
     assert [n["NodeManagerAddress"] for n in ray_nodes()] == [PRIVATE["rental0"]]
