@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,32 @@ def node_exec(node: str, *argv: str, check: bool = True) -> subprocess.Completed
     """Run a command inside a lab node (state inspection only; Ansible itself uses SSH)."""
     return subprocess.run(["podman", "exec", f"{PREFIX}-{node}", *argv],
                           capture_output=True, text=True, check=check)
+
+
+# tests/run.sh runs the other stages (lint, unit, sanity, molecule) beside the lab's first part, whose tests
+# only count and compare. A test whose outcome depends on time (power-save and restart timeouts, an SSH
+# timeout, a revert deadline) is marked `quiet`: before it, the lab waits for those stages to end
+# (GPUFORGE_QUIET_AFTER: a file that exists once they have; GPUFORGE_QUIET_PID: their process, in case it died
+# without writing it).
+def pytest_configure(config):
+    config.addinivalue_line("markers", "quiet: needs the machine to itself (a timing-sensitive test)")
+
+
+def others_running() -> bool:
+    done, pid = os.environ.get("GPUFORGE_QUIET_AFTER"), os.environ.get("GPUFORGE_QUIET_PID")
+    if not done or Path(done).exists():
+        return False
+    try:
+        os.kill(int(pid or 0), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("quiet") and others_running():
+        started = time.monotonic()
+        while others_running():
+            time.sleep(2)
+        print(f"\n[lab] waited {time.monotonic() - started:.0f} s for the other stages to end before "
+              f"{item.name} (timing-sensitive)", flush=True)

@@ -12,6 +12,7 @@ import re
 import time
 
 import labctl
+import pytest
 from conftest import NODES, SUBNET, SUBNET_BMC, node_exec
 from test_lab import (
     NODE_NAMES,
@@ -23,6 +24,9 @@ from test_lab import (
     slurm_nodes,
     slurm_setting,
 )
+
+# Every test here waits on Slurm's power-save timeouts: run with the machine to itself (conftest.py).
+pytestmark = pytest.mark.quiet
 
 # Compute nodes with a BMC (node0, the controller, is never powered down).
 POWERED = NODE_NAMES[1:]

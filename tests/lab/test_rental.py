@@ -24,6 +24,9 @@ import yaml
 from conftest import LOGIN_USERS, REPO, SUBNET, SUBNET2, node_exec
 from test_lab import NODE_NAMES, changed_tasks, failure_text, secret_forms
 
+# SSH timeouts and Ray's registration are timed here: run with the machine to itself (conftest.py).
+pytestmark = pytest.mark.quiet
+
 RAY_VERSION = yaml.safe_load((REPO / "roles/ray_cluster/defaults/main.yml").read_text())[
     "ray_cluster_version"
 ]

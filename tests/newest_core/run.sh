@@ -65,7 +65,12 @@ renumber_if_stuck() {
   esac
 }
 
+# One at a time: tests/run.sh runs this script's sanity beside the lab, whose check-mode test runs `playbook`.
 venv() {
+  ( flock 9; venv_locked ) 9> /run/lock/gpuforge-newest-core.lock
+}
+
+venv_locked() {
   build_image
   podman volume exists "$volume" || podman volume create "$volume" >/dev/null
   renumber_if_stuck
