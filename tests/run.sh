@@ -89,10 +89,12 @@ molecule_all() {
 lab_e2e() { python -m pytest tests/lab -v -p no:cacheprovider -s --durations=15; }
 
 stage prep prep
-# The lab is the long pole and its first part only counts and compares (converge, re-run, check mode, bad input,
-# validate); lint, unit, sanity, newest, changelog and molecule run beside it in the background, their output
-# kept and printed when the lab has ended. The lab's timing-sensitive tests (marked `quiet`, tests/lab/
-# conftest.py) wait until those stages are done. Their stage times below are side by side with the lab's.
+# The lab is the long pole and leaves a third of the two cores idle (SSH round trips, waits on services). Lint,
+# unit, sanity, newest, changelog and molecule run beside it in the background at the lowest CPU and I/O
+# priority (nice 19: the lab's processes take a core back whenever they want one), their output kept and printed
+# when the lab has ended. The lab's power-save and rental tests (marker `quiet`, tests/lab/conftest.py) wait
+# for those stages to end all the same: Slurm's and SSH's timeouts there are seconds. The background stages'
+# times below are measured beside the lab.
 beside=()
 for s in lint unit sanity newest changelog molecule; do selected "$s" && beside+=("$s"); done
 run_beside() {
@@ -106,7 +108,8 @@ run_beside() {
 }
 if selected lab && [ ${#beside[@]} -gt 0 ]; then
   echo; echo "=== stages ${beside[*]}: in the background beside the lab (their output follows the lab's)"
-  ( run_beside; touch "$beside_done" ) > "$beside_log" 2>&1 &
+  ( renice -n 19 -p "$BASHPID" >/dev/null; ionice -c 2 -n 7 -p "$BASHPID" || true
+    run_beside; touch "$beside_done" ) > "$beside_log" 2>&1 &
   beside_pid=$!
   GPUFORGE_QUIET_AFTER=$beside_done GPUFORGE_QUIET_PID=$beside_pid stage lab lab_e2e
   wait "$beside_pid"

@@ -725,7 +725,6 @@ def test_munge_key_is_one_secret_file(inventory):
 CPU_OVERRIDE = "{{ {'CPUs': 1, 'CoresPerSocket': 1} if inventory_hostname == 'node1' else {} }}"
 
 
-@pytest.mark.quiet
 def test_cpu_change_restarts_in_order_and_node_returns_idle(inventory, fact_cache):
     run = labctl.run_playbook(SLURM_STAGE, inventory, fact_cache=fact_cache,
                               extravars={"munge_slurm_node_hardware": CPU_OVERRIDE})
@@ -760,7 +759,6 @@ def test_partition_option_change_only_reconfigures(inventory, fact_cache):
     assert "MaxTime=UNLIMITED" in node_exec("node0", "scontrol", "show", "partition", "main").stdout
 
 
-@pytest.mark.quiet
 def test_restart_drain_is_resumed_but_an_admin_drain_stays(inventory, fact_cache):
     # What a restart race leaves (slurmctld drains a slurmd that registered with the old definition)
     # is resumed when the definition fits the measured hardware; an admin's drain is left alone.
@@ -803,7 +801,6 @@ def srun_everywhere() -> list[str]:
     return sorted(out.split())
 
 
-@pytest.mark.quiet
 def test_a_slurmctld_that_does_not_come_back_gets_the_previous_files(inventory, fact_cache):
     # A value slurmd -G accepts (it never reads StateSaveLocation) but that stops slurmctld at start: the
     # restart fails, every node gets its previous slurm.conf, gres.conf and cgroup.conf back, slurmctld runs
@@ -831,7 +828,6 @@ def test_a_slurmctld_that_does_not_come_back_gets_the_previous_files(inventory, 
     assert rerun.rc == 0 and rerun.changed == 0, failure_text(rerun) or changed_tasks(rerun)
 
 
-@pytest.mark.quiet
 def test_a_run_killed_before_the_restart_is_finished_by_the_next(inventory, fact_cache):
     # MpiDefault needs a restart. The run is killed (ansible-runner kills its process group) once every node
     # has the new slurm.conf and before any daemon restarted: slurmctld still runs the old value and each node
@@ -1098,7 +1094,6 @@ def lockout_vars(node: str, deadline: int) -> dict:
             "ssh_trust_password_revert_seconds": deadline}
 
 
-@pytest.mark.quiet
 def test_a_password_change_that_locks_the_controller_out_is_put_back(inventory, fact_cache, tmp_path):
     """Issue 12: a drop-in change whose key proof fails after the reload puts the previous drop-in back
     (content and mode) at once; with the controller cut off after the reload, the node's timer puts it back
