@@ -90,11 +90,12 @@ lab_e2e() { python -m pytest tests/lab -v -p no:cacheprovider -s --durations=15;
 
 stage prep prep
 # The lab is the long pole and leaves a third of the two cores idle (SSH round trips, waits on services). Lint,
-# unit, sanity, newest, changelog and molecule run beside it in the background at the lowest CPU and I/O
-# priority (nice 19: the lab's processes take a core back whenever they want one), their output kept and printed
-# when the lab has ended. The lab's power-save and rental tests (marker `quiet`, tests/lab/conftest.py) wait
-# for those stages to end all the same: Slurm's and SSH's timeouts there are seconds. The background stages'
-# times below are measured beside the lab.
+# unit, sanity, newest, changelog and molecule run beside it in the background, their output kept and printed
+# when the lab has ended. nice 19 and I/O class best-effort 7 reach only processes in this cgroup: the
+# controller side (pytest, ansible-test, ansible-playbook); the lab's and molecule's nodes are containers with
+# cgroups of their own and equal CPU weight. The lab's power-save and rental tests (marker `quiet`,
+# tests/lab/conftest.py) wait for those stages to end: Slurm's and SSH's timeouts there are seconds. The
+# background stages' times below are measured beside the lab.
 beside=()
 for s in lint unit sanity newest changelog molecule; do selected "$s" && beside+=("$s"); done
 run_beside() {
