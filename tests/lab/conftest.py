@@ -91,11 +91,11 @@ def pytest_configure(config):
 
 def others_running() -> bool:
     done, pid = os.environ.get("GPUFORGE_QUIET_AFTER"), os.environ.get("GPUFORGE_QUIET_PID")
-    if not done or Path(done).exists():
-        return False
+    if not done or not (pid or "").isdigit() or int(pid) <= 0 or Path(done).exists():
+        return False  # (pid 0 would name this process group, always alive)
     try:
-        os.kill(int(pid or 0), 0)
-    except (OSError, ValueError):
+        os.kill(int(pid), 0)
+    except OSError:
         return False
     return True
 
