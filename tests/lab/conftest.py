@@ -80,9 +80,9 @@ def node_exec(node: str, *argv: str, check: bool = True) -> subprocess.Completed
                           capture_output=True, text=True, check=check)
 
 
-# tests/run.sh runs the other stages (lint, unit, sanity, molecule) beside the lab, at the lowest priority. A
-# test whose outcome hangs on timeouts of a few seconds (Slurm's power saving, SSH to a blackholed address,
-# Ray's registration) is marked `quiet`: before it, the lab waits for those stages to end
+# tests/run.sh runs the other stages (lint, unit, sanity, molecule) beside the lab (controller side at
+# nice 19). A test whose outcome hangs on timeouts of a few seconds (Slurm's power saving, SSH to a blackholed
+# address, Ray's registration) is marked `quiet`: before it, the lab waits for those stages to end
 # (GPUFORGE_QUIET_AFTER: a file that exists once they have; GPUFORGE_QUIET_PID: their process, in case it died
 # without writing it).
 def pytest_configure(config):

@@ -29,14 +29,14 @@ FIRST_STATE: dict = {}
 
 # What "no change" compares, read by one program per node (one podman exec: 27 of them cost ~8 s a case).
 NODE_STATE_PROGRAM = r"""
-import json, os, subprocess
+import json, os, subprocess, sys
 def found(*argv):
     return subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
 print(json.dumps({
     "hosts": open("/etc/hosts").read(),
     "cluster_user": found("getent", "passwd", "cluster"),
     "slurm_user": found("getent", "passwd", "slurm"),
-    "files": {path: os.path.exists(path) for path in PATHS},
+    "files": {path: os.path.exists(path) for path in sys.argv[1:]},
     "data0": json.loads(subprocess.run(["ip", "-j", "address", "show", "dev", "data0"], capture_output=True,
                                        text=True, check=True).stdout),
 }))
@@ -49,8 +49,7 @@ STATE_FILES = ("/etc/chrony/chrony.conf", "/etc/slurm/slurm.conf",
 def node_state(node: str) -> dict:
     """/etc/hosts, the cluster and slurm users (getent's exit code: 2 is no such user), which of the files the
     roles write exist, and the data link's MTU and addresses."""
-    program = NODE_STATE_PROGRAM.replace("PATHS", repr(STATE_FILES))
-    state = json.loads(node_exec(node, "python3", "-c", program).stdout)
+    state = json.loads(node_exec(node, "python3", "-c", NODE_STATE_PROGRAM, *STATE_FILES).stdout)
     state["data_port"] = link_mtu_and_addresses(state.pop("data0"))
     return state
 
