@@ -153,6 +153,12 @@ install_bmc() {
   podman exec -i "$name" sh -c "cat > /etc/systemd/system/gpuforge-bmc-sim.service" < "$repo/lab/bmc/gpuforge-bmc-sim.service"
   podman exec -i "$name" sh -c "mkdir -p /etc/systemd/system/slurmd.service.d && cat > /etc/systemd/system/slurmd.service.d/gpuforge-bmc-boot-clock.conf" < "$repo/lab/bmc/gpuforge-bmc-boot-clock.conf"
   printf 'BMC_ADDR=%s\n' "$addr" | podman exec -i "$name" sh -c "cat > /etc/gpuforge-lab/bmc/bmc.conf"
+  # A real BMC is a device of its own; this FAKE one listens inside the node, so the node declares its port to the
+  # cluster firewall (gpuforge.cluster.cluster_ports' format), as a role would, from any address (the BMC network
+  # is not a cluster network).
+  podman exec -i "$name" sh -c "mkdir -p /etc/gpuforge/ports.d && cat > /etc/gpuforge/ports.d/lab_bmc.json" <<'JSON'
+{"ports": [{"from": "any", "name": "lab FAKE BMC ipmi_sim", "port": "623", "proto": "udp"}], "role": "lab_bmc"}
+JSON
   podman exec -i "$name" sh -c "umask 077; cat > /etc/gpuforge-lab/bmc/password" < "$state/bmc/password"
   podman exec "$name" sh -c "systemctl daemon-reload && systemctl enable --now gpuforge-bmc-sim.service" >/dev/null 2>&1 ||
     { log "$name: the FAKE BMC did not start"; podman exec "$name" journalctl -u gpuforge-bmc-sim --no-pager >&2; exit 1; }

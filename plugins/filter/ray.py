@@ -5,6 +5,7 @@
 from ansible.errors import AnsibleFilterError
 from ansible_collections.gpuforge.cluster.plugins.module_utils.ray_start import (
     RayStartError,
+    firewall_ports,
     nodes_problems,
     ports,
     runs_argv,
@@ -36,6 +37,15 @@ def ray_nodes_problems(nodes, expected):
     return nodes_problems(nodes, expected)
 
 
+def ray_firewall_ports(pinned, head, client=False):
+    if not isinstance(pinned, dict):
+        raise AnsibleFilterError("ray_firewall_ports: expects the ports ray_ports returns")
+    try:
+        return firewall_ports(ports(pinned), bool(head), bool(client))
+    except RayStartError as exc:
+        raise AnsibleFilterError("ray_firewall_ports: %s" % exc) from None
+
+
 def ray_runs_argv(cmdline_b64, argv):
     return runs_argv(str(cmdline_b64 or ""), [str(a) for a in argv or []])
 
@@ -43,4 +53,4 @@ def ray_runs_argv(cmdline_b64, argv):
 class FilterModule:
     def filters(self):
         return {"ray_start_argv": ray_start_argv, "ray_ports": ray_ports, "ray_nodes_problems": ray_nodes_problems,
-                "ray_runs_argv": ray_runs_argv}
+                "ray_runs_argv": ray_runs_argv, "ray_firewall_ports": ray_firewall_ports}

@@ -153,3 +153,18 @@ def nodes_problems(nodes: list, expected: dict) -> list:
         if want.get("gpus") is not None and int(gpus) != int(want["gpus"]):
             problems.append("%s (%s): Ray sees %s GPUs, the node has %d" % (want["host"], addr, int(gpus), want["gpus"]))
     return problems
+
+
+def firewall_ports(pinned: dict, head: bool, client: bool = False) -> list:
+    """The ports a Ray node listens on, as a declaration for the cluster firewall (gpuforge.cluster.cluster_ports):
+    the GCS (and the client server when it runs) on the head, every node's own ports and the worker range."""
+    out = []
+    if head:
+        out.append({"name": "ray gcs", "port": pinned["gcs"]})
+        if client:
+            out.append({"name": "ray client server", "port": pinned["ray_client_server"]})
+    for key, _flag in PORT_FLAGS:
+        if not key.startswith("worker_"):
+            out.append({"name": "ray " + key.replace("_", " "), "port": pinned[key]})
+    out.append({"name": "ray workers", "port": "%d-%d" % (pinned["worker_min"], pinned["worker_max"])})
+    return out

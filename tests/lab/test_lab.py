@@ -182,6 +182,8 @@ def test_jumbo_frames_pass_unfragmented_on_the_second_network(inventory):
     ({"ssh_trust_password_revert_seconds": 5},
      "ssh_trust_password_revert_seconds must be a whole number of seconds, at least 15"),
     # slurm_powersave: an SSH power-off command that a sudoers rule cannot name exactly (no absolute path).
+    # cluster_firewall: a rule set that would drop the controller's SSH session (sshd listens on 22).
+    ({"cluster_firewall_ssh_ports": [2222]}, "the rule set would drop this controller's SSH session"),
     ({"gpuforge_powersave": True, "slurm_powersave_bmc_user": "ADMIN",
       "slurm_powersave_bmc_password": "not-used", "slurm_powersave_ssh_poweroff": True,
       "slurm_powersave_ssh_poweroff_command": ["poweroff"]},
@@ -189,7 +191,8 @@ def test_jumbo_frames_pass_unfragmented_on_the_second_network(inventory):
 ], ids=["user-list", "bad-cluster-ip", "cluster-ip-not-on-node", "nodes-on-two-networks",
         "names-differ-in-case", "partition-unknown-node", "short-munge-key", "login-key-not-public",
         "rdma-port-default-route", "rdma-ipoib-jumbo-datagram", "keyring-over-http", "keyring-not-pinned",
-        "sshd-setting-reserved", "revert-deadline-too-short", "powersave-ssh-command-relative"])
+        "sshd-setting-reserved", "revert-deadline-too-short", "firewall-drops-ssh",
+        "powersave-ssh-command-relative"])
 def test_bad_input_fails_before_any_change(inventory, fact_cache, password, extravars, names):
     run = labctl.run_playbook("site.yml", inventory, extravars=extravars, fact_cache=fact_cache,
                               password=password)
@@ -521,7 +524,9 @@ def test_validate_passes(inventory, fact_cache):
     assert run.changed == 0
     for check in ("SSH to every node by every name with BatchMode, as each trusted user",
                   "Decode every other node's credential here (one munge key, clocks in step)",
-                  "Check that every compute node is registered, responding and in an accepted state"):
+                  "Check that every compute node is registered, responding and in an accepted state",
+                  "Check that the rule set is loaded, refuses by default, admits every declared port and "
+                  "starts at boot"):
         assert check in run.verified
     # The MPI hello says which transport it used: ob1 over TCP, the lab having no RDMA device.
     used = [m for m in run.messages if m.startswith("MPI used")]
@@ -538,6 +543,65 @@ def test_ddp_smoke_job_same_loss_on_every_node():
     ddp = [m for m in run.messages if m.startswith("DDP over")]
     assert ddp and f"DDP over {NODES} nodes (gloo)" in ddp[0], run.messages
     print("\n" + ddp[0])
+
+
+LISTENER = """import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen()
+while True:
+    s.accept()[0].close()
+"""
+PROBE = """import socket, sys
+c = socket.socket()
+c.settimeout(3)
+try:
+    c.connect((sys.argv[1], int(sys.argv[2])))
+    print("open")
+except socket.timeout:
+    print("dropped")
+except OSError as exc:
+    print("refused", exc)
+"""
+
+
+def test_firewall_refuses_an_unrelated_listener_and_a_switched_on_role_adds_its_port(inventory, fact_cache):
+    # site.yml loaded the firewall on every node before validate ran (test_validate_passes: srun -N3, MPI
+    # hello, munge matrix, DDP job through it). Here: a listener nobody declared (7777) is dropped from
+    # another node while one in srun's declared range (60500) answers; slurmrestd switched on (its
+    # declaration only, as munge_slurm's configure writes it) opens 6820 on the controller without any
+    # firewall data; switched off, it closes.
+    print("\nnode0: nft list ruleset\n" + node_exec("node0", "nft", "list", "ruleset").stdout)
+    for node in NODE_NAMES:
+        table = node_exec(node, "nft", "list", "table", "inet", "gpuforge").stdout
+        assert "policy drop;" in table and 'comment "cluster_firewall ssh"' in table, (node, table)
+    for port in (7777, 60500):
+        subprocess.run(["podman", "exec", "-d", f"{PREFIX}-node1", "timeout", "120", "python3", "-c",
+                        LISTENER, str(port)], check=True)
+    node1 = f"{SUBNET}.11"
+    try:
+        for port in (7777, 60500):  # both listen (seen from node1 itself, through lo)
+            assert node_exec("node1", "python3", "-c", PROBE, "127.0.0.1", str(port)).stdout.strip() == "open"
+        assert node_exec("node2", "python3", "-c", PROBE, node1, "7777").stdout.strip() == "dropped"
+        assert node_exec("node2", "python3", "-c", PROBE, node1, "60500").stdout.strip() == "open"
+    finally:
+        node_exec("node1", "pkill", "-f", "import socket, sys", check=False)
+
+    ports = str(REPO / "tests" / "lab" / "slurm_ports.yml")
+    restd = 'tcp dport 6820 accept comment "munge_slurm slurmrestd"'
+    for on in (True, False):
+        declared = labctl.run_playbook(ports, inventory, fact_cache=fact_cache,
+                                       extravars={"munge_slurm_restd": on})
+        assert declared.rc == 0 and declared.changed == 1, failure_text(declared)
+        if on:  # inserted into the loaded table at once: reachable before the firewall role runs again
+            assert restd in node_exec("node0", "nft", "list", "table", "inet", "gpuforge").stdout
+        firewall = labctl.run_playbook("firewall.yml", inventory, fact_cache=fact_cache)
+        assert firewall.rc == 0 and firewall.changed > 0, failure_text(firewall)
+        assert (restd in node_exec("node0", "nft", "list", "table", "inet", "gpuforge").stdout) is on
+        assert restd not in node_exec("node1", "nft", "list", "table", "inet", "gpuforge").stdout
+    again = labctl.run_playbook("firewall.yml", inventory, fact_cache=fact_cache)
+    assert again.rc == 0 and again.changed == 0, failure_text(again)
 
 
 def test_rdma_ports_are_written_and_a_drifted_port_is_repaired(inventory, fact_cache):

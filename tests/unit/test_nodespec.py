@@ -33,7 +33,8 @@ def test_default_nodes():
     assert [(n.name, n.user, n.password_only) for n in nodes] == [
         ("node0", "labadmin", False), ("node1", "labadmin", False), ("node2", "labadmin", False)]
     assert nodespec.podman_args(nodes[0], SPEC) == [
-        "--no-hosts", "--systemd=always", "--cap-add", "AUDIT_WRITE,NET_RAW,SYS_PTRACE,SYS_ADMIN,MKNOD"]
+        "--no-hosts", "--systemd=always", "--cap-add",
+        "AUDIT_WRITE,NET_RAW,SYS_PTRACE,SYS_ADMIN,MKNOD,NET_ADMIN"]
     # A stand-in SMBIOS UUID per node, stable for a lab, different between labs.
     assert len({n.uuid for n in nodes}) == 3
     assert nodes[0].uuid == nodespec.lab_nodes({"LAB_NODES": "1"}, SPEC)[0].uuid
@@ -72,7 +73,7 @@ def test_shell_output_is_what_lab_sh_evaluates():
     script = out + 'args_ref="NODE_ARGS_1[@]"; a=("${!args_ref}"); ' \
                    'echo "${NODE_USER[1]} ${NODE_PASSWORD_ONLY[1]} ${#a[@]} ${a[3]}"'
     res = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
-    assert res.stdout.strip() == "ubuntu 1 4 AUDIT_WRITE,NET_RAW,SYS_PTRACE,SYS_ADMIN,MKNOD"
+    assert res.stdout.strip() == "ubuntu 1 4 AUDIT_WRITE,NET_RAW,SYS_PTRACE,SYS_ADMIN,MKNOD,NET_ADMIN"
     bad = subprocess.run([sys.executable, str(REPO / "lab" / "nodespec.py"), "shell"],
                          env={**env, "LAB_NODE_OPTS": "node7=user:x"}, capture_output=True, text=True,
                          check=False)

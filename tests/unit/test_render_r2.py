@@ -38,8 +38,10 @@ def test_r2_renders_slurm_hosts_ssh_and_mpi(tmp_path):
         f"192.168.1.1{i} node{i}.r2.lan node{i}" for i in range(3)]
     known = (out / "node1/etc/ssh/ssh_known_hosts").read_text()
     assert "node2,node2.r2.lan,192.168.1.12 ssh-ed25519 " in known
-    assert (out / "node0/etc/openmpi/openmpi-mca-params.conf").read_text().splitlines()[1:3] == [
-        "btl_tcp_if_include = 192.168.1.0/24", "oob_tcp_if_include = 192.168.1.0/24"]
+    # On the cluster network, on the port ranges the role pins and declares to the cluster firewall.
+    assert (out / "node0/etc/openmpi/openmpi-mca-params.conf").read_text().splitlines()[1:6] == [
+        "btl_tcp_if_include = 192.168.1.0/24", "btl_tcp_port_min_v4 = 46000", "btl_tcp_port_range_v4 = 1000",
+        "oob_tcp_dynamic_ipv4_ports = 47000-47099", "oob_tcp_if_include = 192.168.1.0/24"]
     assert (out / "node1/etc/nccl.conf").read_text().splitlines()[-2:] == [
         "NCCL_IB_DISABLE=1", "NCCL_SOCKET_IFNAME=enp5s0"]  # the wired port, not the Wi-Fi default route
     # Same inputs, same files: slurm.conf is one file for all nodes.
