@@ -54,8 +54,8 @@ def port_text(value, what: str) -> str:
 def declaration(role: str, ports) -> dict:
     """A role's port declaration, checked and in canonical form.
 
-    ``ports`` is a list of ``{name, port, proto (tcp), from (cluster)}``: ``from`` is ``cluster`` (the nodes'
-    networks), ``admin`` (the admin networks and the cluster) or ``any``."""
+    ``ports`` is a list of ``{name, port, proto (tcp), from (cluster)}`` (``port`` may be a list: one entry each):
+    ``from`` is ``cluster`` (the nodes' networks), ``admin`` (the admin networks and the cluster) or ``any``."""
     if not isinstance(role, str) or not NAME_RE.match(role):
         raise FirewallError("a port declaration needs a role name (lower case, digits, _), got %r" % (role,))
     if not isinstance(ports, list):
@@ -77,8 +77,10 @@ def declaration(role: str, ports) -> dict:
         source = entry.get("from", "cluster")
         if source not in SOURCES:
             raise FirewallError("%s (%s): from %r is not one of %s" % (what, name, source, ", ".join(SOURCES)))
-        out.append({"name": name, "port": port_text(entry.get("port"), "%s (%s)" % (what, name)),
-                    "proto": proto, "from": source})
+        given = entry.get("port")
+        for port in given if isinstance(given, list) else [given]:
+            out.append({"name": name, "port": port_text(port, "%s (%s)" % (what, name)), "proto": proto,
+                        "from": source})
     return {"role": role, "ports": out}
 
 

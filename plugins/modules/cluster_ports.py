@@ -29,7 +29,8 @@ options:
     description: The declaring role; omit to read only.
     type: str
   ports:
-    description: The role's listeners, each C({name, port, proto, from}) (proto C(tcp), from C(cluster) when left out).
+    description: The role's listeners, each C({name, port, proto, from}) (proto C(tcp), from C(cluster) when left out;
+      C(port) may be a list of ports and ranges).
     type: list
     elements: dict
     default: []

@@ -115,6 +115,13 @@ def test_a_bad_declaration_names_the_role_and_the_entry(ports, message):
     assert message in str(err.value)
 
 
+def test_a_list_of_ports_under_one_name_becomes_one_entry_each():
+    decl = declaration("munge_slurm", [{"name": "jobs", "port": ["29400-29500", 8888]}])
+    assert [e["port"] for e in decl["ports"]] == ["29400-29500", "8888"]
+    with pytest.raises(FirewallError, match=r"jobs.*'x'"):
+        declaration("munge_slurm", [{"name": "jobs", "port": [1, "x"]}])
+
+
 def test_declaration_files_round_trip_and_a_bad_file_is_named():
     text = declaration_text("munge_slurm", [{"name": "slurmd", "port": 6818}])
     assert json.loads(text) == {"role": "munge_slurm",
