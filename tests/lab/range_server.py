@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """An HTTP file server for the model staging tests: honours and logs Range requests, misbehaves on demand.
 
 GET /<mode>/<name> serves the file <root>/<name>. Modes: ``ok``; ``drop-once`` (the first request for a
