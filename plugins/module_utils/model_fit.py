@@ -5,9 +5,9 @@
 from __future__ import annotations
 
 import posixpath
-import re
 
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+from ansible_collections.gpuforge.cluster.plugins.module_utils.model_fetch import SHA256_RE
+
 GIB = 1024 ** 3
 
 

@@ -128,8 +128,9 @@ def main():
     if p["tries"] < 1 or p["timeout"] < 1 or p["backoff"] < 0:
         module.fail_json(msg="tries and timeout must be at least 1, backoff not negative")
     if p["url"] is None:
-        if os.path.exists(p["dest"]) and (verified(p["dest"], sha256) or file_sha256(p["dest"]) == sha256):
-            changed = not verified(p["dest"], sha256)
+        marked = os.path.exists(p["dest"]) and verified(p["dest"], sha256)
+        if marked or (os.path.exists(p["dest"]) and file_sha256(p["dest"]) == sha256):
+            changed = not marked
             if changed and not module.check_mode:
                 mark(p["dest"], sha256)
             module.exit_json(changed=changed, attempts=0, requests=[], bytes_fetched=0, verified=True)
