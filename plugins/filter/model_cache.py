@@ -3,11 +3,19 @@
 """The model_cache role's checks (logic in module_utils/model_fit.py)."""
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.gpuforge.cluster.plugins.module_utils.model_fit import files_problems, vram_fit
+from ansible_collections.gpuforge.cluster.plugins.module_utils.model_fit import (
+    files_problems,
+    resolved_files,
+    vram_fit,
+)
 
 
-def model_files_problems(files):
-    return files_problems(files)
+def model_files_problems(files, hf_repo=None, hf_revision=None):
+    return files_problems(files, hf_repo, hf_revision)
+
+
+def model_files(files, hf_repo=None, hf_revision=None):
+    return resolved_files(files, hf_repo, hf_revision)
 
 
 def model_vram_fit(files, hosts, hostvars, overhead=1.2):
@@ -23,4 +31,5 @@ def model_vram_fit(files, hosts, hostvars, overhead=1.2):
 
 class FilterModule:
     def filters(self):
-        return {"model_files_problems": model_files_problems, "model_vram_fit": model_vram_fit}
+        return {"model_files_problems": model_files_problems, "model_files": model_files,
+                "model_vram_fit": model_vram_fit}

@@ -5,17 +5,49 @@
 from __future__ import annotations
 
 import posixpath
+import re
 
 from ansible_collections.gpuforge.cluster.plugins.module_utils.model_fetch import SHA256_RE
 
 GIB = 1024 ** 3
+HF_REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+HF_REVISION_RE = re.compile(r"^[0-9a-f]{40}$")
+HF_BASE = "https://huggingface.co"
 
 
-def files_problems(files) -> list:
-    """What is wrong with a model's file list ({url, name, sha256, size}), one line per entry."""
+def hf_problems(repo, revision) -> list:
+    """A Hugging Face repository is named owner/name and pinned to a commit (a branch moves under the sha256s)."""
+    if repo is None and revision is None:
+        return []
+    problems = []
+    if not isinstance(repo, str) or not HF_REPO_RE.match(repo):
+        problems.append("model_cache_hf_repo must be owner/name, got %r" % (repo,))
+    if not isinstance(revision, str) or not HF_REVISION_RE.match(revision):
+        problems.append("model_cache_hf_revision must be the 40 hex digits of a commit (a branch such as main "
+                        "moves under the pinned sha256s), got %r" % (revision,))
+    return problems
+
+
+def resolved_files(files, repo=None, revision=None) -> list:
+    """The file list with every url filled in: a file without one comes from the Hugging Face repository at the
+    pinned revision (https://huggingface.co/REPO/resolve/REVISION/NAME)."""
+    out = []
+    for entry in files or []:
+        if isinstance(entry, dict) and not entry.get("url") and repo and revision:
+            entry = dict(entry, url="%s/%s/resolve/%s/%s" % (HF_BASE, repo, revision, entry.get("name")))
+        out.append(entry)
+    return out
+
+
+def files_problems(files, repo=None, revision=None) -> list:
+    """What is wrong with a model's file list ({url, name, sha256, size}; url may be left out when a Hugging Face
+    repository and revision are given), one line per entry."""
     if not isinstance(files, list):
         return ["model_cache_files must be a list of {url, name, sha256, size}"]
-    problems, names = [], set()
+    problems = hf_problems(repo, revision)
+    if not problems:
+        files = resolved_files(files, repo, revision)
+    names = set()
     for num, entry in enumerate(files):
         what = "model_cache_files[%d]" % num
         if not isinstance(entry, dict):
@@ -26,7 +58,8 @@ def files_problems(files) -> list:
         if unknown:
             problems.append("%s: unknown keys %s" % (what, ", ".join(unknown)))
         if not str(entry.get("url", "")).startswith(("https://", "http://")):
-            problems.append("%s: url must be http(s), got %r" % (what, entry.get("url")))
+            problems.append("%s: url must be http(s) (or set model_cache_hf_repo and model_cache_hf_revision), "
+                            "got %r" % (what, entry.get("url")))
         if not SHA256_RE.match(str(entry.get("sha256", ""))):
             problems.append("%s: sha256 must be 64 lower-case hex digits" % what)
         if (not isinstance(name, str) or not name or name.startswith("/") or posixpath.normpath(name) != name

@@ -74,10 +74,13 @@ def fact_cache(inventory: Path) -> Path:
     return inventory.parent / "facts"
 
 
-def node_exec(node: str, *argv: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run a command inside a lab node (state inspection only; Ansible itself uses SSH)."""
-    return subprocess.run(["podman", "exec", f"{PREFIX}-{node}", *argv],
-                          capture_output=True, text=True, check=check)
+def node_exec(node: str, *argv: str, check: bool = True,
+              stdin: str | None = None) -> subprocess.CompletedProcess:
+    """Run a command inside a lab node (state inspection only; Ansible itself uses SSH); ``stdin``: its
+    input."""
+    interactive = ["-i"] if stdin is not None else []
+    return subprocess.run(["podman", "exec", *interactive, f"{PREFIX}-{node}", *argv],
+                          input=stdin, capture_output=True, text=True, check=check)
 
 
 # tests/run.sh runs the other stages (lint, unit, sanity, molecule) beside the lab (controller side at

@@ -204,6 +204,23 @@ def test_bad_input_fails_before_any_change(inventory, fact_cache, password, extr
         assert node_state(node) == FIRST_STATE[node], f"{node} changed after bad input"
 
 
+def test_bad_serving_input_fails_before_any_change(inventory, fact_cache, password):
+    # inference.yml's preflight on the lab: a serving layout the GPUs cannot hold (the FAKE GPUs: node1 1x
+    # H100, node2 2x H200) is refused with the figures, before anything changes.
+    serving = {"vllm_serve_group": "gpu", "vllm_serve_host": "node2", "vllm_serve_model": "m",
+               "vllm_serve_tensor_parallel_size": 2}
+    run = labctl.run_playbook("inference.yml", inventory, fact_cache=fact_cache, password=password,
+                              extravars=serving)
+    assert run.rc != 0
+    text = " ".join(failure_text(run).split())
+    assert "2 pipeline stage(s) x 2 GPU(s) = 4 GPUs, but vllm_serve_group has 3 (node1 1, node2 2)" in text, \
+        text
+    assert "Nothing was installed or changed" in text
+    assert run.changed == 0
+    for node in NODE_NAMES:
+        assert node_state(node) == FIRST_STATE[node], f"{node} changed after bad serving input"
+
+
 # R4's pasted pair list, malformed: rental.yml stops at the inventory (gpuforge.cluster.rental_nodes names the
 # line and what is wrong with it) before any SSH, and no node changes.
 BAD_NODES_TXT = [
@@ -600,6 +617,52 @@ def test_firewall_refuses_an_unrelated_listener_and_a_switched_on_role_adds_its_
         assert firewall.rc == 0 and firewall.changed > 0, failure_text(firewall)
         assert (restd in node_exec("node0", "nft", "list", "table", "inet", "gpuforge").stdout) is on
         assert restd not in node_exec("node1", "nft", "list", "table", "inet", "gpuforge").stdout
+    again = labctl.run_playbook("firewall.yml", inventory, fact_cache=fact_cache)
+    assert again.rc == 0 and again.changed == 0, failure_text(again)
+
+
+def test_a_rule_set_that_cuts_the_controller_off_is_rolled_back_by_the_node(inventory, fact_cache):
+    # What preflight cannot see (a NAT, a jump host, a hand edit between write and load): node1's new rule set
+    # loses its SSH line after it was written and checked, before it is loaded - the test edits it there, on
+    # the node, the moment the role has written it. The load cuts the controller off; the run stops with the
+    # rollback message, and the node's own timer (armed before the load) puts the previous rule set back:
+    # node1 answers again within the confirm timeout, with its previous rules, and a plain run changes
+    # nothing.
+    before = node_exec("node1", "nft", "list", "table", "inet", "gpuforge").stdout
+    edited = []
+
+    def cut_ssh(ev):
+        data = ev.get("event_data") or {}
+        if (ev.get("event") == "runner_on_ok" and data.get("host") == "node1" and not edited
+                and data.get("task", "").startswith("Write the rule set")):
+            node_exec("node1", "sed", "-i", "/cluster_firewall ssh/d", "/etc/gpuforge/firewall.nft")
+            edited.append(time.monotonic())
+
+    extra = {"cluster_firewall_confirm_timeout": 20,
+             "cluster_firewall_extra_ports": [{"name": "rollback test", "port": 7777}]}
+    run = labctl.run_playbook("firewall.yml", inventory, fact_cache=fact_cache, extravars=extra,
+                              limit="node1", watch=cut_ssh)
+    assert edited and run.rc != 0
+    text = " ".join(failure_text(run).split())
+    assert "the new rule set cut this controller's SSH session to node1; the previous rule set comes back " \
+           "within 20 s" in text, text
+    key_dir = inventory.parent / "ssh"
+    ssh = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=3", "-o", "ControlMaster=no", "-o",
+           "ControlPath=none", "-o", f"UserKnownHostsFile={key_dir}/known_hosts", "-o",
+           "StrictHostKeyChecking=yes", "-i", str(key_dir / "id_ed25519"),
+           f"{LOGIN_USERS['node1']}@{SUBNET}.11", "true"]
+    back = None
+    while time.monotonic() - edited[0] < 90:
+        probe = subprocess.run(ssh, capture_output=True, check=False)
+        if probe.returncode == 0:
+            back = time.monotonic() - edited[0]
+            break
+        time.sleep(2)
+    print(f"node1 answered SSH again {back} s after the cut (confirm timeout 20 s)")
+    assert back is not None and back <= 20 + 30
+    assert node_exec("node1", "nft", "list", "table", "inet", "gpuforge").stdout == before
+    journal = node_exec("node1", "journalctl", "-t", "gpuforge-firewall", "--no-pager").stdout
+    assert "the new rule set was not confirmed by the controller: the previous one is back" in journal
     again = labctl.run_playbook("firewall.yml", inventory, fact_cache=fact_cache)
     assert again.rc == 0 and again.changed == 0, failure_text(again)
 

@@ -23,6 +23,7 @@ import pytest
 import yaml
 from conftest import LOGIN_USERS, REPO, SUBNET, SUBNET2, node_exec
 from test_lab import NODE_NAMES, changed_tasks, failure_text, secret_forms
+from test_model_cache import server_fixture  # noqa: F401 (the Range-honouring HTTP server, a fixture)
 
 # SSH timeouts and Ray's registration are timed here: run with the machine to itself (conftest.py).
 pytestmark = pytest.mark.quiet
@@ -36,6 +37,7 @@ PRIVATE = {h: f"{SUBNET2}.{10 + i}" for i, h in enumerate(HOSTS)}
 # The user the rental's cluster runs as: the head's login user.
 CLUSTER_USER = LOGIN_USERS["node0"]
 VENV = f"/opt/gpuforge/ray-{RAY_VERSION}"
+VLLM_VERSION = yaml.safe_load((REPO / "roles/vllm_serve/defaults/main.yml").read_text())["vllm_serve_version"]
 # A secret staged from the controller into the workspace (it must reach the node 0600 and never show); made
 # once per lab (a kept lab's second session finds the same file).
 SECRET: list = []
@@ -66,6 +68,34 @@ def ray_wheelhouse() -> Path:
                 "-d",
                 str(folder),
                 f"ray=={RAY_VERSION}",
+            ],
+            check=True,
+        )
+    return folder
+
+
+def vllm_wheelhouse() -> Path:
+    """The pinned vLLM wheel alone (no torch, no CUDA libraries: GBs the lab's GPU-less containers could not
+    use), downloaded once into the repository's cache."""
+    folder = REPO / ".cache" / "wheels" / f"vllm-{VLLM_VERSION}"
+    if not list(folder.glob(f"vllm-{VLLM_VERSION}-*.whl")):
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--python-version",
+                "3.11",
+                "--platform",
+                "manylinux_2_28_x86_64",
+                "-d",
+                str(folder),
+                f"vllm=={VLLM_VERSION}",
             ],
             check=True,
         )
@@ -275,6 +305,129 @@ def test_rental_rerun_changes_nothing(rental):
     assert run.rc == 0, failure_text(run)
     print(f"rental.yml re-run: {run.wall_s:.0f} s, changed={run.changed}")
     assert run.changed == 0, changed_tasks(run)
+
+
+def r5_render(tmp_path: Path) -> Path:
+    """playbooks/render.yml on the R5 example inventory (tests/unit/test_render_r5.py checks what it says)."""
+    out = tmp_path / "r5"
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(tmp_path / "r5-facts"),
+    }  # empty: only the recorded files
+    run = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            str(REPO / "inventories/r5"),
+            str(REPO / "playbooks/render.yml"),
+            "-e",
+            f"gpuforge_render_dir={out}",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:]
+    return out
+
+
+def test_inference_playbook_installs_vllm_checks_its_unit_and_writes_the_versions_table(
+    rental, server, tmp_path
+):
+    # playbooks/inference.yml on the rented nodes (Ray already runs there): hosts, Ray, a model staged from
+    # the controller, vLLM (the pinned wheel, without torch and CUDA: the containers have no GPU) into Ray's
+    # venv on the two nodes with FAKE GPUs, its unit on rental1 checked by systemd-analyze verify and not
+    # started, and the versions table. The GPU stack's read-only check needs installed NVIDIA packages (the
+    # FAKE GPUs have none) and the rental layout's firewall needs the controller's public address as an admin
+    # network: both are off here (the firewall runs on the lab in test_lab.py, the GPU stack check on the GPU
+    # machine).
+    extravars = {
+        "gpuforge_gpu_stack": False,
+        "gpuforge_firewall": False,
+        "ssh_trust_user": CLUSTER_USER,
+        "ray_cluster_user": CLUSTER_USER,
+        "model_cache_owner": CLUSTER_USER,
+        "model_cache_model": "lab-model",
+        "model_cache_files": [
+            {
+                "url": f"{server['base']}/ok/shard-1.bin",
+                "name": "shard-1.bin",
+                "sha256": server["sha256"],
+                "size": 8 * 1024 * 1024 + 3,
+            }
+        ],
+        "vllm_serve_group": "workers",
+        "vllm_serve_host": "rental1",
+        "vllm_serve_model": "lab-model",
+        "vllm_serve_user": CLUSTER_USER,
+        "vllm_serve_wheelhouse": str(vllm_wheelhouse()),
+        "vllm_serve_install_dependencies": False,
+        "vllm_serve_start": False,
+    }
+    playbook = REPO / "tests" / "lab" / "rental_inference.yml"
+    run = rental_run(rental, playbook, extravars=extravars)
+    assert run.rc == 0, failure_text(run)
+    print(f"inference.yml first run: {run.wall_s:.0f} s, changed={run.changed}")
+    shown = "\n".join(str(msg) for _host, msg in run.shown)
+    assert "2 pipeline stage(s) x 1 GPU(s) over rental1, rental2, server on rental1" in shown, shown[-3000:]
+    assert "gpuforge-vllm.service is installed and passed systemd-analyze verify; it is not started" in shown
+    version = [f"{VENV}/bin/python", "-c", "import importlib.metadata as m; print(m.version('vllm'))"]
+    for node in NODE_NAMES[1:]:
+        assert node_exec(node, *version).stdout.strip() == VLLM_VERSION
+    assert node_exec("node0", *version, check=False).returncode != 0  # not a pipeline node: no vLLM
+    unit = node_exec("node1", "systemctl", "cat", "gpuforge-vllm.service").stdout
+    assert f"ExecStart={VENV}/bin/vllm serve /var/cache/gpuforge/models/lab-model " in unit, unit
+    assert (
+        f"--host {PRIVATE['rental1']} --port 8000 --pipeline-parallel-size 2 --tensor-parallel-size 1 "
+        in unit
+    )
+    assert f"Environment=RAY_ADDRESS={PRIVATE['rental0']}:6379" in unit
+    state = node_exec("node1", "systemctl", "is-active", "gpuforge-vllm.service", check=False).stdout.strip()
+    assert state == "inactive", state
+    # The R5 inventory's unit (rendered offline for pc1) passes systemd-analyze verify on a node that has what
+    # it names: Ray's venv with the pinned vLLM, and gpuforge-ray.service. A unit naming a program that is not
+    # there fails the same check (the check can fail).
+    r5 = (r5_render(tmp_path) / "pc1/etc/systemd/system/gpuforge-vllm.service").read_text()
+    assert f"ExecStart={VENV}/bin/vllm serve " in r5
+    broken = r5.replace(f"{VENV}/bin/vllm", "/opt/gpuforge/nowhere/bin/vllm")
+    for name, text in (("r5", r5), ("broken", broken)):
+        node_exec(
+            "node1",
+            "sh",
+            "-c",
+            f"mkdir -p /tmp/{name} && cat > /tmp/{name}/gpuforge-vllm.service",
+            stdin=text,
+        )
+    good = node_exec("node1", "systemd-analyze", "verify", "/tmp/r5/gpuforge-vllm.service", check=False)
+    print(f"systemd-analyze verify (R5's unit): rc={good.returncode} {good.stdout}{good.stderr}")
+    assert good.returncode == 0 and "gpuforge-vllm" not in good.stdout + good.stderr
+    bad = node_exec("node1", "systemd-analyze", "verify", "/tmp/broken/gpuforge-vllm.service", check=False)
+    assert bad.returncode != 0 and "/opt/gpuforge/nowhere/bin/vllm is not executable" in bad.stderr, (
+        bad.stderr
+    )
+    # The versions table, on the controller (the directory the playbook runs from): one row per node.
+    table = (rental / "reports" / "rental" / "versions.md").read_text()
+    print(table)
+    rows = {line.split("|")[1].strip(): line for line in table.splitlines()[2:]}
+    assert sorted(rows) == HOSTS
+    head = [c.strip() for c in table.splitlines()[0].split("|")[1:-1]]
+    assert head[:3] == ["node", "OS", "kernel"] and "Ray" in head and "vLLM" in head
+    for host in HOSTS:
+        cells = dict(zip(head, [c.strip() for c in rows[host].split("|")[1:-1]], strict=True))
+        assert cells["OS"] == "Debian GNU/Linux 12 (bookworm)" and cells["Ray"] == RAY_VERSION, cells
+        assert cells["vLLM"] == (VLLM_VERSION if host != "rental0" else "-"), cells
+    versions = json.loads((rental / "reports" / "rental" / "versions.json").read_text())
+    # The FAKE GPUs' recorded nvidia-smi (a real H100 and a real 2x H200 capture, driver 580.159.04).
+    assert [versions[h]["driver"] for h in HOSTS] == [None, "580.159.04", "580.159.04"], versions
+    assert versions["rental2"]["python"].startswith("3.11") and versions["rental2"]["vllm"] == VLLM_VERSION
+    again = rental_run(rental, playbook, extravars=extravars)
+    assert again.rc == 0, failure_text(again)
+    print(f"inference.yml re-run: {again.wall_s:.0f} s, changed={again.changed}")
+    assert again.changed == 0, changed_tasks(again)
 
 
 def test_ray_verify_fails_when_the_head_registers_without_node_ip_address(rental):

@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.gpuforge.cluster.plugins.filter.model_cache import model_vram_fit
-from ansible_collections.gpuforge.cluster.plugins.module_utils.model_fit import files_problems, vram_fit
+from ansible_collections.gpuforge.cluster.plugins.module_utils.model_fit import (
+    files_problems,
+    resolved_files,
+    vram_fit,
+)
 
 SHA = "ab" * 32
 GIB = 1024 ** 3
@@ -64,3 +68,29 @@ def test_the_filter_reads_the_hosts_nvidia_smi_facts_and_refuses_a_bad_list():
     assert model_vram_fit(one(), ["n0", "n1"], hostvars, 1.2)["fits"] is True
     with pytest.raises(AnsibleFilterError, match="url must be http"):
         model_vram_fit(one(url="x"), ["n1"], hostvars)
+
+
+REV = "c03e6d358207e414f1eca0bb1891e29f1db0e242"
+
+
+def test_files_without_url_come_from_the_pinned_hugging_face_commit():
+    files = [{"name": "config.json", "sha256": SHA, "size": 663},
+             {"name": "x.bin", "sha256": SHA, "url": "https://mirror.example/x.bin"}]
+    assert files_problems(files, "Qwen/Qwen2.5-Coder-7B-Instruct", REV) == []
+    urls = [f["url"] for f in resolved_files(files, "Qwen/Qwen2.5-Coder-7B-Instruct", REV)]
+    assert urls == [f"https://huggingface.co/Qwen/Qwen2.5-Coder-7B-Instruct/resolve/{REV}/config.json",
+                    "https://mirror.example/x.bin"]
+    # Without a repository, a file without url is refused.
+    assert files_problems(files[:1]) == [
+        "model_cache_files[0]: url must be http(s) (or set model_cache_hf_repo and model_cache_hf_revision), "
+        "got None"]
+
+
+@pytest.mark.parametrize(("repo", "revision", "message"), [
+    ("Qwen/Qwen2.5-Coder-7B", "main", "model_cache_hf_revision must be the 40 hex digits of a commit"),
+    ("Qwen2.5", REV, "model_cache_hf_repo must be owner/name"),
+    (None, REV, "model_cache_hf_repo must be owner/name"),
+])
+def test_a_hugging_face_repository_is_named_and_pinned_to_a_commit(repo, revision, message):
+    problems = files_problems([{"name": "config.json", "sha256": SHA}], repo, revision)
+    assert any(p.startswith(message) for p in problems), problems
