@@ -57,7 +57,7 @@ def torch_nccl(packages: dict):
 def row(versions: dict) -> dict:
     """One node's row: every column, '-' where the node has none of it."""
     return {
-        key: str(versions.get(key)) if versions.get(key) not in (None, "") else ABSENT for key, _ in COLUMNS
+        key: str(versions.get(key)) if versions.get(key) not in (None, "") else ABSENT for key, _title in COLUMNS
     }
 
 
@@ -66,9 +66,9 @@ def table(rows: dict) -> str:
     hosts = sorted(rows)
     full = {h: row(rows[h]) for h in hosts}
     keep = [(k, title) for k, title in COLUMNS if any(full[h][k] != ABSENT for h in hosts)]
-    lines = ["| node | " + " | ".join(title for _, title in keep) + " |", "|---" * (len(keep) + 1) + "|"]
+    lines = ["| node | " + " | ".join(title for _key, title in keep) + " |", "|---" * (len(keep) + 1) + "|"]
     for h in hosts:
-        lines.append("| " + " | ".join([h] + [full[h][k].replace("|", "/") for k, _ in keep]) + " |")
+        lines.append("| " + " | ".join([h] + [full[h][k].replace("|", "/") for k, _title in keep]) + " |")
     return "\n".join(lines) + "\n"
 
 
