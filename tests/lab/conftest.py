@@ -9,7 +9,9 @@ and failures from the event stream.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -110,3 +112,36 @@ def pytest_runtest_setup(item):
             time.sleep(2)
         print(f"\n[lab] waited {time.monotonic() - started:.0f} s for the other stages to end before "
               f"{item.name} (timing-sensitive)", flush=True)
+
+
+# The model file the Range server serves (tests/lab/test_model_cache.py, test_rental.py): 8 MiB and 3 bytes,
+# so that "half" is not a round number.
+MODEL_FILE_SIZE = 8 * 1024 * 1024 + 3
+
+
+@pytest.fixture(name="server", scope="module")
+def server_fixture(tmp_path_factory):
+    """An HTTP server on the controller that honours and logs Range requests and breaks off or corrupts on
+    demand (tests/lab/range_server.py; the mode is the first path element), serving one file of
+    MODEL_FILE_SIZE random bytes."""
+    root = tmp_path_factory.mktemp("www")
+    data = os.urandom(MODEL_FILE_SIZE)
+    (root / "shard-1.bin").write_bytes(data)
+    log = root.parent / "requests.log"
+    log.touch()
+    with socket.socket() as probe:
+        probe.bind(("", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "lab" / "range_server.py"), str(root),
+                             str(log), str(port)], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "the range server did not start"
+            time.sleep(0.2)
+    yield {"base": f"http://{SUBNET}.1:{port}", "sha256": hashlib.sha256(data).hexdigest(), "log": log}
+    proc.terminate()
+    proc.wait(timeout=10)

@@ -4,46 +4,14 @@ copied to node1 and node2 over the cluster network and proven by sha256 on every
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 
 import labctl
-import pytest
-from conftest import REPO, SUBNET, node_exec
+from conftest import MODEL_FILE_SIZE, REPO, node_exec
 from test_lab import NODE_NAMES, failure_text
 
 PLAY = str(REPO / "tests" / "lab" / "model_cache.yml")
-SIZE = 8 * 1024 * 1024 + 3
-
-
-@pytest.fixture(name="server", scope="module")
-def server_fixture(tmp_path_factory):
-    root = tmp_path_factory.mktemp("www")
-    data = os.urandom(SIZE)
-    (root / "shard-1.bin").write_bytes(data)
-    log = root.parent / "requests.log"
-    log.touch()
-    with socket.socket() as probe:
-        probe.bind(("", 0))
-        port = probe.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "lab" / "range_server.py"), str(root),
-                             str(log), str(port)], stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "the range server did not start"
-            time.sleep(0.2)
-    yield {"base": f"http://{SUBNET}.1:{port}", "sha256": hashlib.sha256(data).hexdigest(), "log": log}
-    proc.terminate()
-    proc.wait(timeout=10)
+SIZE = MODEL_FILE_SIZE
 
 
 def requests_for(server, mode):

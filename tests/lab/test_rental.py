@@ -21,9 +21,8 @@ from pathlib import Path
 import labctl
 import pytest
 import yaml
-from conftest import LOGIN_USERS, REPO, SUBNET, SUBNET2, node_exec
+from conftest import LOGIN_USERS, MODEL_FILE_SIZE, REPO, SUBNET, SUBNET2, node_exec
 from test_lab import NODE_NAMES, changed_tasks, failure_text, secret_forms
-from test_model_cache import server_fixture  # noqa: F401 (the Range-honouring HTTP server, a fixture)
 
 # SSH timeouts and Ray's registration are timed here: run with the machine to itself (conftest.py).
 pytestmark = pytest.mark.quiet
@@ -357,7 +356,7 @@ def test_inference_playbook_installs_vllm_checks_its_unit_and_writes_the_version
                 "url": f"{server['base']}/ok/shard-1.bin",
                 "name": "shard-1.bin",
                 "sha256": server["sha256"],
-                "size": 8 * 1024 * 1024 + 3,
+                "size": MODEL_FILE_SIZE,
             }
         ],
         "vllm_serve_group": "workers",
