@@ -42,63 +42,32 @@ VLLM_VERSION = yaml.safe_load((REPO / "roles/vllm_serve/defaults/main.yml").read
 SECRET: list = []
 
 
-def ray_wheelhouse() -> Path:
-    """Ray and its dependencies for the nodes' Python (Debian 12: 3.11), downloaded once into the repository's
-    cache (PyPI is reachable from the test machine) and copied to the nodes by ray_cluster_wheelhouse."""
-    folder = REPO / ".cache" / "wheels" / f"ray-{RAY_VERSION}-cp311"
-    if not list(folder.glob(f"ray-{RAY_VERSION}-*.whl")):
-        folder.mkdir(parents=True, exist_ok=True)
+def wheelhouse(package: str, version: str, folder: str, *pip_args: str) -> Path:
+    """``package==version`` as wheels for the nodes' Python (Debian 12: 3.11), downloaded once into the
+    repository's cache (PyPI is reachable from the test machine) and copied to the nodes by a role's
+    wheelhouse variable."""
+    target = REPO / ".cache" / "wheels" / folder
+    if not list(target.glob(f"{package}-{version}-*.whl")):
+        target.mkdir(parents=True, exist_ok=True)
+        platforms = ["manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64"]
         subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--only-binary=:all:",
-                "--python-version",
-                "3.11",
-                "--platform",
-                "manylinux2014_x86_64",
-                "--platform",
-                "manylinux_2_17_x86_64",
-                "--platform",
-                "manylinux_2_28_x86_64",
-                "-d",
-                str(folder),
-                f"ray=={RAY_VERSION}",
-            ],
+            [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
+             "--python-version", "3.11", *[arg for p in platforms for arg in ("--platform", p)], *pip_args,
+             "-d", str(target), f"{package}=={version}"],
             check=True,
         )
-    return folder
+    return target
+
+
+def ray_wheelhouse() -> Path:
+    """Ray and its dependencies (ray_cluster_wheelhouse)."""
+    return wheelhouse("ray", RAY_VERSION, f"ray-{RAY_VERSION}-cp311")
 
 
 def vllm_wheelhouse() -> Path:
     """The pinned vLLM wheel alone (no torch, no CUDA libraries: GBs the lab's GPU-less containers could not
-    use), downloaded once into the repository's cache."""
-    folder = REPO / ".cache" / "wheels" / f"vllm-{VLLM_VERSION}"
-    if not list(folder.glob(f"vllm-{VLLM_VERSION}-*.whl")):
-        folder.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--python-version",
-                "3.11",
-                "--platform",
-                "manylinux_2_28_x86_64",
-                "-d",
-                str(folder),
-                f"vllm=={VLLM_VERSION}",
-            ],
-            check=True,
-        )
-    return folder
+    use; vllm_serve_wheelhouse)."""
+    return wheelhouse("vllm", VLLM_VERSION, f"vllm-{VLLM_VERSION}", "--no-deps")
 
 
 def nodes_txt(hosts=HOSTS, extra: str = "") -> str:
