@@ -39,8 +39,23 @@ lint() {
   ruff check . && ANSIBLE_HOME="$PWD/.cache/ansible-home" ansible-lint --profile production --offline
 }
 
+# A pytest stage's failures go to the digest too (the CI log shows only its tail: stop 31's unit stage failed
+# beside the lab and its log had scrolled away): the short summary and the assertion lines.
+pytest_stage() {
+  local name=$1 log rc=0; shift
+  log=$(mktemp)
+  python -m pytest "$@" 2>&1 | tee "$log" || rc=1
+  if [ $rc != 0 ]; then
+    { echo "--- stage $name FAILED: its assertion lines, then pytest's summary"
+      grep -E '^E  ' "$log" | head -n 40 | cut -c1-400
+      sed -n '/short test summary info/,$p' "$log" | tail -n 30 | cut -c1-400; } >> "$digest"
+  fi
+  rm -f "$log"
+  return $rc
+}
+
 unit() {
-  python -m pytest tests/unit -q -p no:cacheprovider
+  pytest_stage unit tests/unit -q -p no:cacheprovider
 }
 
 sanity() {
@@ -86,7 +101,7 @@ molecule_all() {
 }
 
 # --durations: the slowest tests' times at the end, to keep the stage inside the CI budget.
-lab_e2e() { python -m pytest tests/lab -v -p no:cacheprovider -s --durations=15; }
+lab_e2e() { pytest_stage lab tests/lab -v -p no:cacheprovider -s --durations=15; }
 
 stage prep prep
 # The lab is the long pole and leaves a third of the two cores idle (SSH round trips, waits on services). Lint,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import itertools
 import json
 import os
 import re
@@ -564,7 +565,7 @@ def test_a_hung_bmc_times_out_and_the_node_goes_down(lab):
     lab.write_config(command_timeout=0.5)
     started = time.monotonic()
     run = lab.run("resume", "node001")
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 25  # the BMC hangs for 30 s; room for a loaded machine
     assert run.returncode == 1
     [down] = lab.calls("scontrol")
     assert down["argv"][-1] == ("reason=gpuforge-powersave: BMC power status failed: "
@@ -587,14 +588,22 @@ def test_nodes_are_handled_in_parallel(lab):
     for name in names:
         lab.node(name, power="off")
         lab.behave(name, delay=0.6)
-    started = time.monotonic()
     run = lab.run("resume", "node[001-006]")
-    elapsed = time.monotonic() - started
     assert run.returncode == 0, run.stdout + run.stderr
     assert all(lab.power(name) == "on" for name in names)
-    # Three ipmitool calls of 0.6 s per node: about 1.8 s in parallel, 10.8 s one after another.
-    assert elapsed < 6.0, elapsed
     assert sorted(n for n, *_rest in lab.log_lines()) == names
+    # Three ipmitool calls of 0.6 s per node. One node after another, each node's calls would come in one
+    # block (6 blocks); in parallel they interleave. Read from the fake's own call records, not the wall
+    # clock: the unit stage runs at nice 19 beside the lab on two cores (CI, stop 31: a wall-clock bound
+    # failed there), and the order of the calls does not depend on how fast the machine is.
+    calls = sorted(lab.calls("ipmitool"), key=lambda c: c["t"])
+    order = [c["argv"][c["argv"].index("-H") + 1] for c in calls]
+    blocks = 1 + sum(a != b for a, b in itertools.pairwise(order))
+    assert len(order) == 18 and blocks > len(names), order
+    # Every node had begun before the first node was done (its third call waits out two calls of 0.6 s).
+    first = {bmc: order.index(bmc) for bmc in set(order)}
+    third = sorted(i for i, bmc in enumerate(order) if order[:i + 1].count(bmc) == 3)[0]
+    assert max(first.values()) < third, order
 
 
 def test_resumefail_sets_down_and_powers_off(lab):
