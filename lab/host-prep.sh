@@ -8,7 +8,9 @@ log() { echo "[prep] $*" >&2; }
 
 # sshpass: Ansible's -k (the lab's password-only node) answers the SSH password prompt through it.
 # tmux: the unit test of the tmux_session module runs a real tmux server (a private socket).
-need_pkgs=(podman runc debootstrap uidmap slirp4netns python3-venv python3-pip openssh-client sshpass rsync git make tmux)
+# chromium-headless-shell: the lab test opens the validation report (report.html) in a real browser.
+need_pkgs=(podman runc debootstrap uidmap slirp4netns python3-venv python3-pip openssh-client sshpass rsync git make tmux
+  chromium-headless-shell)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -184,6 +184,8 @@ write_inventory() {
   # Another lab's inventory shares the embedded lab's cluster settings.
   if [ "$inv" != "$repo/inventories/lab" ]; then
     ln -sfn "$repo/inventories/lab/group_vars/all/main.yml" "$inv/group_vars/all/main.yml"
+    # Its reports go to $inv/reports/$PREFIX/ (playbooks/vars/report.yml), not .../reports/inventory/.
+    printf '# Written by lab/lab.sh up.\ngpuforge_cluster_name: %s\n' "$PREFIX" > "$inv/group_vars/all/lab_name.yml"
   fi
   {
     echo "# Written by lab/lab.sh up: the lab's $N nodes. Regenerated on every 'up'."
@@ -257,7 +259,8 @@ down() {
   podman network exists "$NET" && podman network rm "$NET" >/dev/null || true
   [ -z "$NET2" ] || { podman network exists "$NET2_NAME" && podman network rm "$NET2_NAME" >/dev/null || true; }
   [ -z "$BMC_NET" ] || { podman network exists "$BMC_NET_NAME" && podman network rm "$BMC_NET_NAME" >/dev/null || true; }
-  rm -rf "$state" "$inv/hosts.yml" "$inv/group_vars/all/lab_connection.yml" "$repo/.cache/facts"
+  rm -rf "$state" "$inv/hosts.yml" "$inv/group_vars/all/lab_connection.yml" "$inv/group_vars/all/lab_name.yml" \
+    "$repo/.cache/facts"
   rmdir "$repo/.lab" 2>/dev/null || true
   log "lab removed (the base image stays cached: podman rmi localhost/gpuforge-lab:latest to drop it)"
 }

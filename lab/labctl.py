@@ -88,10 +88,12 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
             status = "changed" if res.get("changed") else kind.rsplit("_", 1)[-1]
             tasks.append((dur, task, host, status))
             per_task.setdefault(task, set()).add(status)
-            if kind == "runner_on_ok" and res.get("msg") and data.get("task_action", "").endswith("assert") \
-                    and res["msg"] not in ("All assertions passed", "All items completed") \
-                    and res["msg"] not in messages:
-                messages.append(res["msg"])
+            if kind == "runner_on_ok" and data.get("task_action", "").endswith("assert"):
+                # A loop's messages are its items'.
+                items = [i for i in res.get("results") or [] if isinstance(i, dict)]
+                for said in [i.get("msg") for i in items] or [res.get("msg")]:
+                    if said and said not in ("All assertions passed", "All items completed", *messages):
+                        messages.append(said)
             if kind == "runner_on_ok" and data.get("task_action", "").endswith("debug") and res.get("msg"):
                 shown.append((host, res["msg"]))
             if "/tasks/verify.yml" in (data.get("task_path") or ""):

@@ -39,6 +39,7 @@ import os
 
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.callback import CallbackBase
+from ansible_collections.gpuforge.cluster.plugins.plugin_utils.play_vars import play_var
 
 PLAY_VAR = "gpuforge_node_logs"
 TAIL_LINES = 100
@@ -64,9 +65,7 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_play_start(self, play):
         self._play = to_text(play.get_name()).strip()
         self._dir = None
-        value = (play.get_vars() or {}).get(PLAY_VAR)
-        if value and ("{{" in to_text(value) or "{%" in to_text(value)):
-            value = self._render(play, value)
+        value = play_var(play, PLAY_VAR, self._display, self.CALLBACK_NAME)
         if not value:
             return
         path = os.path.abspath(os.path.expanduser(to_text(value)))
@@ -79,19 +78,6 @@ class CallbackModule(CallbackBase):
                                   % (self.CALLBACK_NAME, path, exc, self._play))
             return
         self._dir = path
-
-    def _render(self, play, value):
-        """``gpuforge_node_logs: "{{ playbook_dir }}/logs"``: rendered with the play's variables."""
-        try:
-            from ansible.template import Templar
-
-            manager = getattr(play, "_variable_manager", None)
-            variables = manager.get_vars(play=play) if manager is not None else play.get_vars()
-            return Templar(loader=getattr(play, "_loader", None), variables=variables).template(value)
-        except Exception as exc:  # a bad expression must not break the playbook: no logs, say why
-            self._display.warning("%s: cannot render %s=%r (%s): no node logs for play %r"
-                                  % (self.CALLBACK_NAME, PLAY_VAR, to_text(value), exc, self._play))
-            return None
 
     def _log_path(self, host):
         name = to_text(host).replace(os.sep, "_")

@@ -9,12 +9,14 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+import jsonschema
 import labctl
 import pytest
 from conftest import GPU_NODES, LOGIN_USERS, NODES, PASSWORD_NODE, PREFIX, REPO, SUBNET, SUBNET2, node_exec
@@ -553,12 +555,82 @@ def test_validate_passes(inventory, fact_cache):
     assert "Check the single-node and all-node jobs" in ran
 
 
+CHROMIUM = "chromium-headless-shell"  # Debian's package of that name (lab/host-prep.sh installs it)
+H200_NCCL = (REPO / "tests" / "unit" / "plugins" / "module_utils" / "parsers" / "fixtures" / "nccl_tests"
+             / "h200x2-580-nccl2283-ansible-all_reduce_mpi_np2_8GiB")
+
+
+def browser_dom(page: Path, screenshot: Path) -> str:
+    """The DOM a real browser built from the page on disk (no network), and a screenshot of it."""
+    argv = [CHROMIUM, "--no-sandbox", "--disable-gpu", "--headless", "--window-size=1280,2400"]
+    shot = subprocess.run([*argv, f"--screenshot={screenshot}", page.as_uri()], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert shot.returncode == 0 and screenshot.stat().st_size > 10000, shot.stderr[-2000:]
+    dom = subprocess.run([*argv, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120,
+                         check=True)
+    return dom.stdout
+
+
+def check_rows(dom: str) -> list[tuple[str, str]]:
+    """(verdict class, check name) of each row of the checks table, in page order."""
+    table = re.search(r'<table id="checks">(.*?)</table>', dom, re.S).group(1)
+    return re.findall(r'<tr class="check (\w+)"><td>\w+</td><td>([^<]*)</td>', table)
+
+
+def test_validate_writes_the_report_and_a_browser_shows_it(inventory, fact_cache, tmp_path):
+    assert "validate" in VALIDATE_RUNS, "test_validate_passes did not run"
+    schema = json.loads((REPO / "docs" / "schemas" / "report.schema.json").read_text())
+    latest = inventory / "reports" / PREFIX / "latest"
+    report = json.loads((latest / "report.json").read_text())
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(report)
+    assert report["verdict"] == "pass" and report["playbook"] == "validate.yml", report["summary"]
+    assert [n["host"] for n in report["nodes"]] == NODE_NAMES
+    assert all(n["os"] and n["kernel"] and n["slurm_state"] for n in report["nodes"]), report["nodes"]
+    skipped = {c["name"]: c["reason"] for c in report["checks"] if c["verdict"] == "skipped"}
+    if TORCH_WHEEL is None:  # the DDP job says why it did not run, in the report and on the console
+        reason = skipped["DDP smoke job (torchrun over Slurm, one node and every node)"]
+        assert "no torch on the nodes" in reason
+    else:
+        assert report["ddp"]["runs"][-1]["nodes"] == NODES and report["ddp"]["scaling_efficiency"]
+    dom = browser_dom(latest / "report.html", tmp_path / "validate.png")
+    assert len(check_rows(dom)) == len(report["checks"]) > 20
+    print(f"\nreport {latest.resolve()}: {report['summary']}; skipped: {skipped}")
+
+    # One failing check injected into a real run, and the recorded H200 run judged on node1: the callback
+    # writes a second report beside a copy of validate.yml's, compares them and the browser shows both.
+    folder = tmp_path / "reports"
+    shutil.copytree(latest.resolve(), folder / latest.resolve().name)
+    (folder / "latest").symlink_to(latest.resolve().name)
+    run = labctl.run_playbook(str(REPO / "tests" / "lab" / "report_inject.yml"), inventory,
+                              fact_cache=fact_cache,
+                              extravars={"report_dir": str(folder), "fixtures": str(H200_NCCL.parents[1])})
+    assert run.rc == 2 and run.failed == 1, failure_text(run)
+    injected = json.loads((folder / "latest" / "report.json").read_text())
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(injected)
+    assert injected["comparison"]["previous"] == report["created"]
+    assert "Injected failing check" in injected["comparison"]["new_failures"]
+    dom = browser_dom(folder / "latest" / "report.html", tmp_path / "injected.png")
+    rows = check_rows(dom)
+    assert len(rows) == len(injected["checks"])
+    assert rows[0] == ("fail", "Injected failing check"), rows[:3]
+    assert "started failing: Injected failing check" in dom
+    sizes = [int(x) for x in re.findall(r'<circle class="point"[^>]*data-size="(\d+)"', dom)]
+    busbw = [float(x) for x in re.findall(r'<circle class="point"[^>]*data-busbw="([\d.]+)"', dom)]
+    recorded = json.loads(H200_NCCL.with_suffix(".expected.json").read_text())["rows"]
+    assert sizes == [r["size_bytes"] for r in recorded] and busbw == [r["oop_busbw_gbps"] for r in recorded]
+    [nccl] = injected["nccl"]  # the floor the H200's own topology gives (2 GPUs, NV18), drawn
+    drawn = re.search(r'<line class="floor"[^>]*data-floor="([\d.]+)"', dom).group(1)
+    assert nccl["floor_gbps"] > 100 and drawn == str(nccl["floor_gbps"])
+    shutil.copy(tmp_path / "injected.png", inventory.parent / "report-injected.png")
+    shutil.copy(tmp_path / "validate.png", inventory.parent / "report-validate.png")
+
+
 @pytest.mark.skipif(TORCH_WHEEL is None, reason="no CPU torch wheel for Python 3.11 (set LAB_TORCH_WHEEL)")
 def test_ddp_smoke_job_same_loss_on_every_node():
     assert "validate" in VALIDATE_RUNS, "test_validate_passes did not run"
     run = VALIDATE_RUNS["validate"]
     ddp = [m for m in run.messages if m.startswith("DDP over")]
-    assert ddp and f"DDP over {NODES} nodes (gloo)" in ddp[0], run.messages
+    assert ddp and f"DDP over {NODES} node(s) (gloo)" in ddp[-1], run.messages  # [0]: the one-node run
     print("\n" + ddp[0])
 
 

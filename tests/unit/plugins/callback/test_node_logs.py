@@ -29,13 +29,14 @@ def local(**extra):
     return {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, **extra}
 
 
-def playbook(tmp_path: Path, plays: list, hosts: dict) -> subprocess.CompletedProcess:
+def playbook(tmp_path: Path, plays: list, hosts: dict,
+             callbacks: str = "gpuforge.cluster.node_logs") -> subprocess.CompletedProcess:
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
     (tmp_path / "play.yml").write_text(yaml.safe_dump(plays, sort_keys=False))
     environ = {key: value for key, value in os.environ.items() if key not in CLEARED}
     environ.update({
         "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-        "ANSIBLE_CALLBACKS_ENABLED": "gpuforge.cluster.node_logs",
+        "ANSIBLE_CALLBACKS_ENABLED": callbacks,
         "ANSIBLE_CACHE_PLUGIN": "memory",  # no facts written into the checkout's .cache
         "ANSIBLE_SSH_RETRIES": "0",
         "ANSIBLE_NOCOLOR": "1",
