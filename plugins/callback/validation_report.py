@@ -22,6 +22,11 @@ description:
     C(report.md) and a self-contained C(report.html) (no script, nothing fetched; charts as inline SVG), points
     C(DIR/latest) at it and compares it with the report C(latest) pointed at before (what started failing, what
     got slower). Prints the verdict, the skipped checks with their reasons, and where the report is.
+  - Beside them, C(observations.json) keeps what the callback read of each task result (the input of
+    C(plugins/module_utils/report.py), which rebuilds the report from it).
+  - Where M(gpuforge.cluster.stack_versions) ran, also writes the versions table C(DIR/versions.md) and
+    C(DIR/versions.json) (one row per host; rewritten only when it changed).
+  - A relative C(DIR) is relative to the current directory.
   - A callback of a collection is loaded only when it is listed in C(callbacks_enabled) (ansible.cfg or
     E(ANSIBLE_CALLBACKS_ENABLED)); being listed there does not turn it on, the play variable does.
 author:
@@ -37,6 +42,7 @@ import os
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.callback import CallbackBase
 from ansible_collections.gpuforge.cluster.plugins.module_utils import report as rep
+from ansible_collections.gpuforge.cluster.plugins.module_utils import stack_versions
 from ansible_collections.gpuforge.cluster.plugins.plugin_utils.play_vars import play_var
 
 PLAY_VAR = "gpuforge_report_dir"
@@ -80,27 +86,30 @@ class CallbackModule(CallbackBase):
 
     def _keep(self, result, status):
         if self._active and self._dir is None:
-            self._where(result._host)
+            self._where(result.host)
         if not self._active:
             return
-        task = result._task
+        task = result.task
         role = getattr(task, "_role", None)
         role_name = to_text(role.get_name()) if role is not None else None
         if role_name and role_name.startswith("gpuforge.cluster."):
             role_name = role_name[len("gpuforge.cluster."):]
-        data = dict(result._result)
+        data = dict(result.result)
         if isinstance(data.get("results"), list):  # a loop: its items' messages (the failed ones when it failed)
             items = [i for i in data["results"] if isinstance(i, dict) and (status != "failed" or i.get("failed"))]
-            said = [to_text(i.get("msg")) for i in items if i.get("msg") and not i.get("_ansible_no_log")]
+            said = [to_text(i.get("msg")) for i in items if i.get("msg") and not i.get("_ansible_no_log")
+                    and i.get("msg") not in rep.QUIET]
             data["msg"] = "; ".join(said) or data.get("msg")
         no_log = bool(data.get("_ansible_no_log")) or "censored" in data
         args = (data.get("invocation") or {}).get("module_args") or {}
-        host = result._host.get_name()
+        host = result.host.get_name()
         if host not in self._hosts:
             self._hosts.append(host)
-        self._observations.append(rep.observation(
-            to_text(task.get_name()).strip(), role_name, host, status, to_text(task.action), data, args,
-            no_log=no_log))
+        name = to_text(task.get_name()).strip()
+        if role is not None and " : " in name:  # "gpuforge.cluster.nccl : Run ..." - the role has its column
+            name = name.split(" : ", 1)[1]
+        self._observations.append(rep.observation(name, role_name, host, status, to_text(task.action), data,
+                                                  args, no_log=no_log))
 
     def v2_runner_on_ok(self, result):
         self._keep(result, "ok")
@@ -108,7 +117,7 @@ class CallbackModule(CallbackBase):
     def v2_runner_on_failed(self, result, ignore_errors=False):
         if ignore_errors:
             # A failure the play tolerates is not a failed check, unless the result judged something.
-            if not result._result.get("checks"):
+            if not result.result.get("checks"):
                 return
             self._keep(result, "ok")
             return
@@ -135,6 +144,11 @@ class CallbackModule(CallbackBase):
         hosts = [h for h in self._hosts if h in (stats.processed or {})] or sorted(stats.processed or {})
         report = rep.build_report(self._observations, os.path.basename(self._dir), now.isoformat(),
                                   self._playbook, hosts, previous=previous)
+        if not (report["checks"] or report["nccl"] or report["network"] or report["ddp"]):
+            # site.yml without its validate stage (gpuforge_validate false): every reported task was skipped.
+            if any(o["status"] != "skipped" for o in self._observations):
+                self._display.display("validation report: nothing was checked, none written", stderr=True)
+            return
         folder = os.path.join(self._dir, now.strftime("%Y%m%dT%H%M%SZ"))
         n = 1
         while os.path.lexists(folder if n == 1 else "%s-%d" % (folder, n)):
@@ -143,6 +157,8 @@ class CallbackModule(CallbackBase):
         try:
             os.makedirs(folder, 0o755)
             for name, text in (("report.json", json.dumps(report, indent=2, sort_keys=True) + "\n"),
+                               ("observations.json", json.dumps({"hosts": hosts, "observations": self._observations},
+                                                                indent=1, sort_keys=True, default=to_text) + "\n"),
                                ("report.md", rep.render_markdown(report)),
                                ("report.html", rep.render_html(report))):
                 with open(os.path.join(folder, name), "w", encoding="utf-8") as handle:
@@ -155,6 +171,7 @@ class CallbackModule(CallbackBase):
         except OSError as exc:  # a full disk must not hide the run's own result: say so
             self._display.warning("%s: cannot write the report to %s (%s)" % (self.CALLBACK_NAME, folder, exc))
             return
+        self._write_versions()
         s = report["summary"]
         lines = ["validation report: %s - %d passed, %d failed, %d skipped" % (
             report["verdict"].upper(), s["pass"], s["fail"], s["skipped"])]
@@ -169,3 +186,29 @@ class CallbackModule(CallbackBase):
                       for x in comp["slower"]]
         lines.append("  report: %s/report.html (.md, .json); latest: %s" % (folder, latest))
         self._display.display("\n".join(lines), stderr=True)
+
+    def _write_versions(self):
+        """versions.md and versions.json beside the runs, from what stack_versions returned (each host's last
+        answer); rewritten only when they changed."""
+        rows = {}
+        for obs in self._observations:
+            if obs["status"] == "ok" and isinstance(obs["data"].get("versions"), dict):
+                rows[obs["host"]] = obs["data"]["versions"]
+        if not rows:
+            return
+        rows = {h: rows[h] for h in self._hosts if h in rows}
+        for name, text in (("versions.md", stack_versions.table(rows)),
+                           ("versions.json", json.dumps(rows, indent=4, sort_keys=True) + "\n")):
+            path = os.path.join(self._dir, name)
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    if handle.read() == text:
+                        continue
+            except OSError:
+                pass
+            try:
+                with open(path + ".new", "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                os.replace(path + ".new", path)
+            except OSError as exc:
+                self._display.warning("%s: cannot write %s (%s)" % (self.CALLBACK_NAME, path, exc))

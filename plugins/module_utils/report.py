@@ -34,6 +34,11 @@ SLOWER_FRACTION = 0.10
 RESULT_KEYS = ("msg", "checks", "result", "skipped_check", "versions", "skip_reason", "false_condition",
                "busbw_max_size_gbps", "size_max_bytes")
 FACT_KEYS = ("nvidia_smi", "ibstat", "rdma_network_pairs", "munge_slurm_ddp_runs", "gpuforge_node")
+# Modules that fail on the state they check (not only on a broken tool): a successful run is a passed check.
+JUDGES = ("gpuforge.cluster.ssh_probe", "gpuforge.cluster.resolve_names", "gpuforge.cluster.peer_ping",
+          "gpuforge.cluster.munge_decode", "gpuforge.cluster.mpi_hello", "gpuforge.cluster.slurm_gres_check",
+          "gpuforge.cluster.bmc_probe")
+QUIET = ("All assertions passed", "All items completed")
 ARG_KEYS = ("expectation", "hosts", "gpus", "binary", "min_busbw_gbps")
 
 
@@ -119,11 +124,11 @@ def _checks_of(obs: dict[str, Any]) -> list[dict[str, Any]]:
         if status == "failed" and all(r["verdict"] != "fail" for r in rows):
             rows.append(_check(task, role, [host], "fail", detail=_text(data.get("msg"))))
         return rows
-    if action == "assert":
+    if action == "assert" or (action in JUDGES and status != "skipped"):
         if status == "skipped":
             return [_check(task, role, [host], "skipped", reason=_skip_reason(data))]
         msg = _text(data.get("msg"))
-        if msg in ("All assertions passed", "All items completed"):
+        if msg in QUIET:
             msg = None
         return [_check(task, role, [host], "fail" if status == "failed" else "pass", detail=msg)]
     if status == "failed":
@@ -231,7 +236,8 @@ def _slurm_states(observations: list[dict[str, Any]], nodes: list[dict[str, Any]
     states: dict[str, str] = {}
     names: dict[str, str] = {}
     for obs in observations:
-        states.update(obs["data"].get("slurm_nodes") or {})
+        for name, state in (obs["data"].get("slurm_nodes") or {}).items():
+            states.setdefault(name, state)  # the first look: before the validation's own test jobs
         node_fact = obs["data"].get("gpuforge_node")
         if isinstance(node_fact, dict) and node_fact.get("name"):
             names[obs["host"]] = node_fact["name"]
@@ -239,10 +245,18 @@ def _slurm_states(observations: list[dict[str, Any]], nodes: list[dict[str, Any]
         node["slurm_state"] = states.get(names.get(node["host"], node["host"]))
 
 
+def _ran_elsewhere(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Leave out the hosts where a check was skipped by its condition while it ran on others (a check made
+    once, on the first host): it was not left undone. A check_skipped row stays."""
+    ran = {c["name"] for c in checks if c["verdict"] != "skipped"}
+    return [c for c in checks if not (c["verdict"] == "skipped" and c["name"] in ran
+                                      and (c["reason"] or "").startswith("condition false: "))]
+
+
 def build_report(observations: list[dict[str, Any]], cluster: str, created: str, playbook: str,
                  hosts: list[str], previous: dict[str, Any] | None = None) -> dict[str, Any]:
     """The report of one playbook run. ``hosts``: the inventory hosts the run reached (node table order)."""
-    checks = _merge_hosts([c for obs in observations for c in _checks_of(obs)])
+    checks = _merge_hosts(_ran_elsewhere([c for obs in observations for c in _checks_of(obs)]))
     checks.sort(key=lambda c: VERDICTS.index(c["verdict"]))  # stable: in run order within a verdict
     nodes = _nodes(observations, hosts)
     _slurm_states(observations, nodes)

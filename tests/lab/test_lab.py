@@ -580,7 +580,7 @@ def check_rows(dom: str) -> list[tuple[str, str]]:
 def test_validate_writes_the_report_and_a_browser_shows_it(inventory, fact_cache, tmp_path):
     assert "validate" in VALIDATE_RUNS, "test_validate_passes did not run"
     schema = json.loads((REPO / "docs" / "schemas" / "report.schema.json").read_text())
-    latest = inventory / "reports" / PREFIX / "latest"
+    latest = REPO / "reports" / PREFIX / "latest"  # where the playbook ran (labctl: the repository)
     report = json.loads((latest / "report.json").read_text())
     jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(report)
     assert report["verdict"] == "pass" and report["playbook"] == "validate.yml", report["summary"]
@@ -621,8 +621,8 @@ def test_validate_writes_the_report_and_a_browser_shows_it(inventory, fact_cache
     [nccl] = injected["nccl"]  # the floor the H200's own topology gives (2 GPUs, NV18), drawn
     drawn = re.search(r'<line class="floor"[^>]*data-floor="([\d.]+)"', dom).group(1)
     assert nccl["floor_gbps"] > 100 and drawn == str(nccl["floor_gbps"])
-    shutil.copy(tmp_path / "injected.png", inventory.parent / "report-injected.png")
-    shutil.copy(tmp_path / "validate.png", inventory.parent / "report-validate.png")
+    shutil.copy(tmp_path / "injected.png", latest.parent / "report-injected.png")  # to look at
+    shutil.copy(tmp_path / "validate.png", latest.parent / "report-validate.png")
 
 
 @pytest.mark.skipif(TORCH_WHEEL is None, reason="no CPU torch wheel for Python 3.11 (set LAB_TORCH_WHEEL)")

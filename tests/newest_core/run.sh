@@ -79,7 +79,7 @@ venv_locked() {
     mkdir -p /opt/newest/home
     [ -x /opt/newest/venv/bin/python ] || python3 -m venv /opt/newest/venv
     pip install -q --upgrade pip
-    pip install -q --upgrade ansible ansible-runner pytest pytest-xdist hypothesis jmespath netaddr pyyaml
+    pip install -q --upgrade ansible ansible-runner pytest pytest-xdist hypothesis jmespath netaddr pyyaml jsonschema
     pip install -q --upgrade --no-deps ansible-core
     pip check >/dev/null || true' >&2
 }

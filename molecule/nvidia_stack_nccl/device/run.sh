@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (device tool `run`), from the repository root, with .whl/ (ansible-core and
-# its wheels) and .devcarry/ (the nccl-tests source archive) carried. Writes 4 files to $OUT (the tool returns
-# 8 at most): device_validate.log, wrong_pins.log, nccl_test_results.json and captures.tgz (environment, PCI
-# functions, supported-gpus extract, topo -m, timings, raw nccl-tests logs).
+# its wheels) and .devcarry/ (the nccl-tests source archive) carried. Writes 7 files to $OUT (the tool returns
+# 8 at most): device_validate.log, wrong_pins.log, nccl_test_results.json, the validation report (report.json,
+# report.md, report.html) and captures.tgz (environment, PCI functions, supported-gpus extract, topo -m,
+# timings, raw nccl-tests logs).
 #   run: bash molecule/nvidia_stack_nccl/device/run.sh
 set -uo pipefail
 repo=$PWD
@@ -61,12 +62,14 @@ ln -sfn "$repo" /tmp/ac/ansible_collections/gpuforge/cluster
 export ANSIBLE_COLLECTIONS_PATH=/tmp/ac ANSIBLE_CONFIG=$repo/$here/ansible.cfg ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1 \
   ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_DISPLAY_SKIPPED_HOSTS=false
 cmd=(ansible-playbook -i localhost, -c local playbooks/device_validate.yml -e "@$here/vars.yml"
-     -e "nccl_tests_archive=$archive" -e "device_results_file=$out/nccl_test_results.json")
+     -e "nccl_tests_archive=$archive" -e "device_results_file=$out/nccl_test_results.json"
+     -e gpuforge_reports_dir=/tmp/device-reports -e gpuforge_cluster_name=device)
 echo "ansible: $(ansible --version | head -1); pip install $((SECONDS - t0))s" >> "$cap/pip.txt"
 
 t0=$SECONDS
 { echo "+ ${cmd[*]}"; "${cmd[@]}"; echo "rc=$?"; } > "$out/device_validate.log" 2>&1
 echo "device_validate: $((SECONDS - t0))s" >> "$cap/pip.txt"
+for f in report.json report.md report.html; do cp /tmp/device-reports/device/latest/$f "$out/$f"; done
 cp /var/log/gpuforge/nccl-tests-*.log "$cap/" 2>/dev/null
 
 # Deliberately wrong pins for this machine must fail in preflight, before any change: a gencode that builds no

@@ -109,3 +109,32 @@ def test_the_folder_may_name_inventory_variables(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     report = json.loads((tmp_path / "reports" / "r2" / "latest" / "report.json").read_text())
     assert report["cluster"] == "r2" and report["summary"] == {"pass": 1, "fail": 0, "skipped": 0}
+
+
+def test_versions_table_beside_the_runs_and_no_report_when_nothing_ran(tmp_path):
+    # stack_versions on two fake nodes: versions.md and versions.json beside the runs, rewritten only when
+    # they change. A play whose checks were all skipped (site.yml without its validate stage) writes no
+    # report.
+    play = {"name": "Validate", "hosts": "all", "gather_facts": False,
+            "vars": {"gpuforge_report_dir": "reports/lab"},
+            "tasks": [{"name": "Read", "gpuforge.cluster.stack_versions": {"packages": []}},
+                      {"name": "Check", "ansible.builtin.assert": {"that": ["true"]}}]}
+    run = playbook(tmp_path, [play], {"n1": local(), "n2": local()}, callbacks=CALLBACKS)
+    assert run.returncode == 0, run.stdout + run.stderr
+    folder = tmp_path / "reports" / "lab"  # relative: where ansible-playbook ran
+    versions = json.loads((folder / "versions.json").read_text())
+    assert sorted(versions) == ["n1", "n2"] and versions["n1"]["kernel"]
+    table = (folder / "versions.md").read_text()
+    assert table.startswith("| node | OS | kernel |") and "| n2 |" in table
+    before = (folder / "versions.md").stat().st_mtime_ns
+    report = json.loads((folder / "latest" / "report.json").read_text())
+    assert [n["kernel"] for n in report["nodes"]] == [versions["n1"]["kernel"]] * 2
+    again = playbook(tmp_path, [play], {"n1": local(), "n2": local()}, callbacks=CALLBACKS)
+    assert again.returncode == 0 and (folder / "versions.md").stat().st_mtime_ns == before
+    # As site.yml's imported validate plays with gpuforge_validate false: the role includes are skipped.
+    skipped = {**play, "tasks": [{"name": "Validate a role", "ansible.builtin.include_role": {
+        "name": "gpuforge.cluster.cluster_hosts", "tasks_from": "validate"}, "when": "false"}],
+               "vars": {"gpuforge_report_dir": "reports/site"}}
+    quiet = playbook(tmp_path, [skipped], {"n1": local()}, callbacks=CALLBACKS)
+    assert quiet.returncode == 0 and not (tmp_path / "reports" / "site").exists()
+    assert "validation report" not in quiet.stderr

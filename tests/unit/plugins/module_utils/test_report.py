@@ -279,13 +279,93 @@ def test_html_escapes_what_the_hosts_said_and_fetches_nothing():
     assert not re.search(r'(src|href)="(https?:)?//', html)
 
 
-@pytest.mark.skipif(not LAB.exists(), reason="recorded lab observations not present")
 def test_the_recorded_lab_run_gives_a_valid_passing_report():
     recorded = json.loads(LAB.read_text())
     report = rep.build_report(recorded["observations"], "lab", CREATED, "validate.yml", recorded["hosts"])
     validate(report)
     assert report["verdict"] == "pass", [c for c in report["checks"] if c["verdict"] == "fail"]
-    assert report["summary"]["pass"] >= 20
-    assert [n["host"] for n in report["nodes"]] == recorded["hosts"]
-    assert all(n["os"] and n["kernel"] and n["slurm_state"] for n in report["nodes"])
-    assert any(c["name"].startswith("DDP smoke job") and c["verdict"] == "skipped" for c in report["checks"])
+    assert report["summary"] == {"pass": 38, "fail": 0, "skipped": 3}
+    assert [n["host"] for n in report["nodes"]] == recorded["hosts"] == ["node0", "node1", "node2"]
+    assert [n["slurm_state"] for n in report["nodes"]] == ["idle", "idle", "idle"]  # before the test jobs
+    assert [len(n["gpus"]) for n in report["nodes"]] == [0, 1, 2]  # the FAKE GPUs' recorded captures
+    assert all(n["os"] == "Debian GNU/Linux 12 (bookworm)" and n["kernel"] for n in report["nodes"])
+    names = {c["name"]: c for c in report["checks"]}
+    ssh = names["SSH to every node by every name with BatchMode, as each trusted user"]
+    assert (ssh["verdict"], ssh["hosts"]) == ("pass", recorded["hosts"])
+    transport = names["Check that every rank used the transport decided for its node, and say which"]
+    assert "MPI used" in transport["detail"]
+    skipped = {c["name"]: c["reason"] for c in report["checks"] if c["verdict"] == "skipped"}
+    assert skipped["Check that every port runs at its expected rate"].startswith("condition false: ")
+    ddp = report["ddp"]
+    assert [r["nodes"] for r in ddp["runs"]] == [1, 3]
+    one, three = (r["samples_per_s"] for r in ddp["runs"])
+    assert ddp["scaling_efficiency"] == round(three / (3 * one), 3)
+    html = rep.render_html(report)
+    assert html.count('<tr class="check ') == len(report["checks"])
+    assert html.count('<rect class="bar"') == 2 and 'id="scaling"' in html
+
+
+
+def test_a_check_made_on_the_first_host_only_is_not_skipped_on_the_others():
+    obs = [
+        assert_observation("Check every node", "n1", "ok"),
+        assert_observation(
+            "Check every node", "n2", "skipped", false_condition="inventory_hostname == first"
+        ),
+        assert_observation("Check a supplied key", "n1", "skipped", false_condition="key | length > 0"),
+        rep.observation(
+            "Say why",
+            "munge_slurm",
+            "n2",
+            "ok",
+            "gpuforge.cluster.check_skipped",
+            {"skipped_check": {"name": "Check every node", "reason": "explicitly not run on n2"}},
+        ),
+    ]
+    report = rep.build_report(obs, "lab", CREATED, "validate.yml", ["n1", "n2"])
+    validate(report)
+    rows = [(c["verdict"], c["name"], c["hosts"], c["reason"]) for c in report["checks"]]
+    assert rows == [
+        ("skipped", "Check a supplied key", ["n1"], "condition false: key | length > 0"),
+        ("skipped", "Check every node", ["n2"], "explicitly not run on n2"),
+        ("pass", "Check every node", ["n1"], None),
+    ]
+
+
+def test_judging_modules_are_checks_and_the_slurm_state_is_the_first_seen():
+    slurm = [
+        {"NodeName": "n1", "state": "idle", "flags": []},
+        {"NodeName": "n2", "state": "idle", "flags": ["cloud"]},
+    ]
+    busy = [{"NodeName": "n1", "state": "allocated", "flags": []}]
+    obs = [
+        rep.observation(
+            "SSH to every node",
+            "ssh_trust",
+            "n1",
+            "ok",
+            "gpuforge.cluster.ssh_probe",
+            {"msg": "3 of 3 reached"},
+        ),
+        rep.observation(
+            "Read the nodes", "munge_slurm", "n1", "ok", "gpuforge.cluster.slurm_info", {"nodes": slurm}
+        ),
+        rep.observation(
+            "Wait for the jobs", "munge_slurm", "n1", "ok", "gpuforge.cluster.slurm_info", {"nodes": busy}
+        ),
+        rep.observation(
+            "Node model",
+            "cluster",
+            "h2",
+            "ok",
+            "gpuforge.cluster.cluster_facts",
+            {"ansible_facts": {"gpuforge_node": {"name": "n2"}}},
+        ),
+        rep.observation("Read GPUs", "nvidia_stack", "h2", "ok", "gpuforge.cluster.nvidia_smi_facts", {}),
+    ]
+    report = rep.build_report(obs, "lab", CREATED, "validate.yml", ["n1", "h2"])
+    validate(report)
+    assert [(c["verdict"], c["name"], c["detail"]) for c in report["checks"]] == [
+        ("pass", "SSH to every node", "3 of 3 reached")
+    ]
+    assert [n["slurm_state"] for n in report["nodes"]] == ["idle", "idle+cloud"]
