@@ -39,6 +39,7 @@ JUDGES = ("gpuforge.cluster.ssh_probe", "gpuforge.cluster.resolve_names", "gpufo
           "gpuforge.cluster.munge_decode", "gpuforge.cluster.mpi_hello", "gpuforge.cluster.slurm_gres_check",
           "gpuforge.cluster.bmc_probe")
 QUIET = ("All assertions passed", "All items completed")
+PAIR_KEYS = ("pair", "link_rate_gbps", "rdma_gbps", "tcp_gbps", "rdma_lat_us", "tcp_lat_us")
 ARG_KEYS = ("expectation", "hosts", "gpus", "binary", "min_busbw_gbps")
 
 
@@ -179,8 +180,7 @@ def _network(observations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for obs in observations:
         pairs = obs["data"].get("rdma_network_pairs")
         for row in (pairs or {}).get("rows") or []:
-            rows[row["pair"]] = {k: row.get(k) for k in ("pair", "link_rate_gbps", "rdma_gbps", "tcp_gbps",
-                                                          "rdma_lat_us", "tcp_lat_us")}
+            rows[row["pair"]] = {k: row.get(k) for k in PAIR_KEYS}
     return list(rows.values())
 
 
