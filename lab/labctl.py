@@ -34,6 +34,7 @@ class PlaybookRun:
     verified: list = field(default_factory=list)  # task names that passed on every host
     messages: list = field(default_factory=list)  # success messages of assert tasks
     shown: list = field(default_factory=list)  # (host, msg) of debug tasks
+    report_said: list = field(default_factory=list)  # the validation_report callback: verdict, skips, path
 
     @property
     def changed(self) -> int:
@@ -69,6 +70,7 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
     per_task: dict[str, set] = {}
     messages: list = []
     shown: list = []
+    report_lines: list = []
     verify_tasks: dict[str, None] = {}  # insertion-ordered names of tasks from verify.yml files
 
     cancel = []
@@ -76,6 +78,9 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
     def on_event(ev: dict) -> bool:
         if watch is not None:
             watch(ev)
+        said = (ev.get("stdout") or "").replace("\r\n", "\n")
+        if ev.get("event") == "verbose" and said.startswith("validation report:"):
+            report_lines.extend(said.splitlines())
         if cancel_when is not None and not cancel and cancel_when(ev):
             cancel.append(ev.get("event"))
         data = ev.get("event_data") or {}
@@ -143,7 +148,8 @@ def run_playbook(playbook: str, inventory: Path, extravars: dict | None = None,
         shutil.copytree(pdd / "artifacts", keep_artifacts, dirs_exist_ok=True)
     shutil.rmtree(pdd, ignore_errors=True)
     verified = [t for t in verify_tasks if per_task[t] <= {"ok"}]
-    return PlaybookRun(playbook, r.rc, r.status, wall, stats, tasks, failures, verified, messages, shown)
+    return PlaybookRun(playbook, r.rc, r.status, wall, stats, tasks, failures, verified, messages, shown,
+                       report_lines)
 
 
 def summary_line(run: PlaybookRun) -> str:
@@ -175,6 +181,10 @@ def report(runs: list[PlaybookRun], inventory: Path) -> str:
         lines.append("verified (passed on every host it ran on):")
         for t in val[-1].verified:
             lines.append(f"  ok  {t}")
+    said = [line for r in runs for line in r.report_said]
+    if said:  # the callback's own lines: the verdict, each skipped check and why, each failure, where it is
+        lines.append("")
+        lines.extend(said)
     notes = [m for r in runs for m in r.messages]
     if notes:
         lines.append("")
