@@ -54,6 +54,13 @@ def torch_nccl(packages: dict):
     return None
 
 
+def dpkg_installed_version(text: str):
+    """The version from ``dpkg-query -W -f '${Status}\t${Version}'`` when the package is installed - held
+    ("hold ok installed": the collection holds libnccl2 itself) or not - else None."""
+    status, _tab, version = text.strip().partition("\t")
+    return version.strip() or None if status.split()[1:] == ["ok", "installed"] else None
+
+
 def row(versions: dict) -> dict:
     """One node's row: every column, '-' where the node has none of it."""
     return {

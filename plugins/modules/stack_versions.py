@@ -57,6 +57,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.cluster.plugins.module_utils.runner import run_tool
 from ansible_collections.gpuforge.cluster.plugins.module_utils.stack_versions import (
     cuda_toolkit,
+    dpkg_installed_version,
     os_release,
     torch_nccl,
 )
@@ -110,8 +111,8 @@ def main():
     dpkg = module.get_bin_path("dpkg-query")
     if dpkg:
         rc, out, _err, _argv = run_tool(module, dpkg, ["-W", "-f", "${Status}\t${Version}", "libnccl2"])
-        if rc == 0 and out.startswith("install ok installed\t"):
-            versions["nccl"] = out.split("\t", 1)[1].strip()
+        if rc == 0:
+            versions["nccl"] = dpkg_installed_version(out)
     python = os.path.join(params["venv"], "bin", "python") if params["venv"] else None
     if python and os.access(python, os.X_OK):
         rc, out, err, _argv = run_tool(module, python, ["-c", VENV_SCRIPT, *params["packages"]])

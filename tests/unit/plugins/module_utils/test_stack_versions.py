@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ansible_collections.gpuforge.cluster.plugins.module_utils.stack_versions import (
     cuda_toolkit,
+    dpkg_installed_version,
     os_release,
     skew,
     table,
@@ -51,3 +52,14 @@ def test_the_table_has_a_row_per_node_and_leaves_out_what_no_node_has():
     ]
     # Skew: vLLM differs between the nodes that have it; a node without it, and the kernel, are not skew.
     assert skew(rows) == ["vLLM: 0.33.1 on pc1, 0.34.0 on pc2"]
+
+
+def test_a_held_package_is_installed():
+    # The GPU machine's libnccl2, held (as nvidia_stack and nccl hold it): dpkg-query printed "hold ok
+    # installed" (device tool H100, 2026-12-06; a check for "install ok installed" left NCCL out of
+    # the report).
+    assert dpkg_installed_version("hold ok installed\t2.28.3-1+cuda13.0") == "2.28.3-1+cuda13.0"
+    assert dpkg_installed_version("install ok installed\t2.21.5-1+cuda12.4\n") == "2.21.5-1+cuda12.4"
+    assert dpkg_installed_version("deinstall ok config-files\t2.21.5-1+cuda12.4") is None
+    assert dpkg_installed_version("unknown ok not-installed\t") is None
+    assert dpkg_installed_version("") is None
