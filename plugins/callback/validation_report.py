@@ -38,6 +38,7 @@ requirements:
 import datetime
 import json
 import os
+import re
 
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.callback import CallbackBase
@@ -46,7 +47,11 @@ from ansible_collections.gpuforge.cluster.plugins.module_utils import stack_vers
 from ansible_collections.gpuforge.cluster.plugins.plugin_utils.play_vars import play_var
 
 PLAY_VAR = "gpuforge_report_dir"
-SLURM_STATE_FACT = "slurm_node_state"
+
+
+def natural(name):
+    """Sort key: node2 before node10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", to_text(name))]
 
 
 class CallbackModule(CallbackBase):
@@ -62,7 +67,7 @@ class CallbackModule(CallbackBase):
         self._play = None
         self._playbook = ""
         self._observations = []
-        self._hosts = []  # in the order their first result came
+        self._hosts = []  # every host a reported play had a result for
 
     def v2_playbook_on_start(self, playbook):
         self._playbook = os.path.basename(to_text(getattr(playbook, "_file_name", "") or "playbook"))
@@ -141,7 +146,8 @@ class CallbackModule(CallbackBase):
                 previous = json.load(handle)
         except (OSError, ValueError):
             previous = None
-        hosts = [h for h in self._hosts if h in (stats.processed or {})] or sorted(stats.processed or {})
+        # Natural order (node2 before node10): results arrive in whatever order the forks finish.
+        hosts = sorted(self._hosts, key=natural)
         report = rep.build_report(self._observations, os.path.basename(self._dir), now.isoformat(),
                                   self._playbook, hosts, previous=previous)
         if not (report["checks"] or report["nccl"] or report["network"] or report["ddp"]):
@@ -196,7 +202,7 @@ class CallbackModule(CallbackBase):
                 rows[obs["host"]] = obs["data"]["versions"]
         if not rows:
             return
-        rows = {h: rows[h] for h in self._hosts if h in rows}
+        rows = {h: rows[h] for h in sorted(rows, key=natural)}
         for name, text in (("versions.md", stack_versions.table(rows)),
                            ("versions.json", json.dumps(rows, indent=4, sort_keys=True) + "\n")):
             path = os.path.join(self._dir, name)

@@ -32,7 +32,7 @@ SLOWER_FRACTION = 0.10
 # Keys of a task result (or of its ansible_facts) that the report reads; everything else is dropped by the
 # callback before it keeps an observation (results can be large and may hold what no report needs).
 RESULT_KEYS = ("msg", "checks", "result", "skipped_check", "versions", "skip_reason", "false_condition",
-               "busbw_max_size_gbps", "size_max_bytes")
+               "busbw_max_size_gbps", "size_max_bytes", "expectation", "min_busbw_gbps")
 FACT_KEYS = ("nvidia_smi", "ibstat", "rdma_network_pairs", "munge_slurm_ddp_runs", "gpuforge_node")
 # Modules that fail on the state they check (not only on a broken tool): a successful run is a passed check.
 JUDGES = ("gpuforge.cluster.ssh_probe", "gpuforge.cluster.resolve_names", "gpuforge.cluster.peer_ping",
@@ -40,7 +40,9 @@ JUDGES = ("gpuforge.cluster.ssh_probe", "gpuforge.cluster.resolve_names", "gpufo
           "gpuforge.cluster.bmc_probe")
 QUIET = ("All assertions passed", "All items completed")
 PAIR_KEYS = ("pair", "link_rate_gbps", "rdma_gbps", "tcp_gbps", "rdma_lat_us", "tcp_lat_us")
-ARG_KEYS = ("expectation", "hosts", "gpus", "binary", "min_busbw_gbps")
+# The module's arguments, where ansible-core passes them on (``invocation``; newer ones do not: the modules the
+# report reads return what they were judged against themselves).
+ARG_KEYS = ("expectation", "hosts", "min_busbw_gbps")
 
 
 def _short_action(action: str) -> str:
@@ -102,12 +104,13 @@ def _checks_of(obs: dict[str, Any]) -> list[dict[str, Any]]:
         return [_check(skipped["name"], role, [host], "skipped", reason=skipped["reason"])]
     rows = []
     if data.get("checks"):
-        expect = data.get("arg_expectation") or {}
+        expect = data.get("expectation") or data.get("arg_expectation") or {}
+        least_busbw = data.get("min_busbw_gbps", data.get("arg_min_busbw_gbps"))
         for entry in data["checks"]:
             value = unit = limit = None
             if entry.get("name") in ("busbw", "busbw floor") and data.get("busbw_max_size_gbps") is not None:
                 value, unit = data["busbw_max_size_gbps"], "GB/s"
-                least = expect.get("floor_gbps") if entry["name"] == "busbw floor" else data.get("arg_min_busbw_gbps")
+                least = expect.get("floor_gbps") if entry["name"] == "busbw floor" else least_busbw
                 limit = f">= {least} GB/s" if least is not None and entry.get("ok") is not None else None
             verdict = _verdict(entry.get("ok"))
             msg = _text(entry.get("msg"))
@@ -157,7 +160,7 @@ def _nccl_runs(observations: list[dict[str, Any]]) -> list[dict[str, Any]]:
         parsed = data.get("result")
         if obs["action"] != "gpuforge.cluster.nccl_tests" or not isinstance(parsed, dict) or not parsed.get("rows"):
             continue
-        expect = data.get("arg_expectation") or {}
+        expect = data.get("expectation") or data.get("arg_expectation") or {}
         points = []
         for row in parsed["rows"]:
             busbw = row.get("oop_busbw_gbps")

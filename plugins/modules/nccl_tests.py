@@ -150,6 +150,14 @@ algbw_max_size_gbps:
   description: Out-of-place algorithm bandwidth at the largest size (in-place when out-of-place is missing).
   returned: when the output parsed
   type: float
+expectation:
+  description: The I(expectation) the run was judged against (null when none was given).
+  returned: when the output parsed
+  type: dict
+min_busbw_gbps:
+  description: The I(min_busbw_gbps) the run was judged against (null when none was given).
+  returned: when the output parsed
+  type: float
 checks:
   description: One entry per check with C(name), C(ok) (true, false or null when skipped) and C(msg).
   returned: always
@@ -334,7 +342,9 @@ def main():
         module.fail_json(msg=f"cannot parse the nccl-tests output: {exc}", checks=[], **run)
     checks, figures = judge(parsed, p)
     failed = [c["msg"] for c in checks if c["ok"] is False]
-    result = dict(changed=False, result=parsed, checks=checks, **figures, **run)
+    # What it was judged against, returned with the verdicts (the validation report draws the floor).
+    result = dict(changed=False, result=parsed, checks=checks, expectation=p["expectation"],
+                  min_busbw_gbps=p["min_busbw_gbps"], **figures, **run)
     if failed and p["fail_on_check"]:
         module.fail_json(msg="; ".join(failed), **result)
     module.exit_json(**result)
