@@ -132,9 +132,9 @@ def test_versions_table_beside_the_runs_and_no_report_when_nothing_ran(tmp_path)
     again = playbook(tmp_path, [play], {"n1": local(), "n2": local()}, callbacks=CALLBACKS)
     assert again.returncode == 0 and (folder / "versions.md").stat().st_mtime_ns == before
     # As site.yml's imported validate plays with gpuforge_validate false: the role includes are skipped.
-    skipped = {**play, "tasks": [{"name": "Validate a role", "ansible.builtin.include_role": {
-        "name": "gpuforge.cluster.cluster_hosts", "tasks_from": "validate"}, "when": "false"}],
-               "vars": {"gpuforge_report_dir": "reports/site"}}
+    include = {"name": "gpuforge.cluster.cluster_hosts", "tasks_from": "validate"}
+    skipped = {**play, "vars": {"gpuforge_report_dir": "reports/site"},
+               "tasks": [{"name": "Validate", "ansible.builtin.include_role": include, "when": "false"}]}
     quiet = playbook(tmp_path, [skipped], {"n1": local()}, callbacks=CALLBACKS)
     assert quiet.returncode == 0 and not (tmp_path / "reports" / "site").exists()
     assert "validation report" not in quiet.stderr

@@ -307,7 +307,6 @@ def test_the_recorded_lab_run_gives_a_valid_passing_report():
     assert html.count('<rect class="bar"') == 2 and 'id="scaling"' in html
 
 
-
 def test_a_check_made_on_the_first_host_only_is_not_skipped_on_the_others():
     obs = [
         assert_observation("Check every node", "n1", "ok"),
