@@ -87,25 +87,129 @@ ansible_facts:
   type: complex
   contains:
     gpuforge_node:
-      description:
-        - C(name) the cluster name (hostname, /etc/hosts, Slurm NodeName, MPI hostfile, ssh), C(short), C(fqdn),
-          C(names) (the /etc/hosts names, canonical first), C(address), C(interface), C(prefix), C(network) (CIDR),
-          C(mtu), C(dynamic), C(in_container), C(container_type), C(host) (the inventory name) and C(networks)
-          (per name, C(cluster) included - C(address), C(prefix), C(network), C(interface), C(mtu), C(present), and
-          for named networks C(interface_declared) and C(mtu_declared) as cluster_networks gives them).
+      description: The node model; key reference in docs/facts.md.
       type: dict
       returned: always
       sample: {"name": "node1", "short": "node1", "fqdn": "node1.lab.example", "names": ["node1.lab.example", "node1"],
                "address": "10.77.0.11", "interface": "eth0", "prefix": 24, "network": "10.77.0.0/24", "mtu": 1500,
                "dynamic": false, "in_container": true, "container_type": "podman", "host": "node1", "networks": {}}
+      contains:
+        name:
+          description: The cluster name (hostname, /etc/hosts, Slurm NodeName, MPI hostfile, ssh).
+          type: str
+          returned: always
+          sample: node1
+        short:
+          description: The name up to the first dot.
+          type: str
+          returned: always
+          sample: node1
+        fqdn:
+          description: C(name.cluster_domain), else the inventory FQDN, else C(name).
+          type: str
+          returned: always
+          sample: node1.lab.example
+        names:
+          description: The /etc/hosts names, canonical first.
+          type: list
+          elements: str
+          returned: always
+          sample: ["node1.lab.example", "node1"]
+        address:
+          description: The cluster address.
+          type: str
+          returned: always
+          sample: 10.77.0.11
+        interface:
+          description: The interface that holds the cluster address.
+          type: str
+          returned: always
+          sample: eth0
+        prefix:
+          description: Prefix length of the cluster address.
+          type: int
+          returned: always
+          sample: 24
+        network:
+          description: The cluster network (CIDR).
+          type: str
+          returned: always
+          sample: 10.77.0.0/24
+        mtu:
+          description: MTU of the cluster interface.
+          type: int
+          returned: always
+          sample: 1500
+        dynamic:
+          description: Whether the address is a DHCP or SLAAC lease.
+          type: bool
+          returned: always
+          sample: false
+        in_container:
+          description: Whether the node runs in a container.
+          type: bool
+          returned: always
+          sample: true
+        container_type:
+          description: The kind of container (C(podman), C(docker), C(lxc), C(systemd-nspawn), C(wsl)...), or null.
+          type: str
+          returned: always
+          sample: podman
+        networks:
+          description:
+            - Per network name, C(cluster) included - C(address), C(prefix), C(network), C(interface), C(mtu),
+              C(present); named networks also C(interface_declared) and C(mtu_declared) as cluster_networks gives them.
+          type: dict
+          returned: always
+          sample: {"cluster": {"address": "10.77.0.11", "prefix": 24, "network": "10.77.0.0/24", "interface": "eth0",
+                               "mtu": 1500, "present": true}}
+        host:
+          description: The inventory name.
+          type: str
+          returned: always
+          sample: node1
     gpuforge_host:
-      description:
-        - C(interfaces) (name, mtu, link_type, operstate, mac, addresses, and from sysfs pci, driver, rdma_devices,
-          speed_mbps),
-          C(default_interface), C(wireless), C(in_container), C(container_type), C(net_admin) (whether it may
-          configure links).
+      description: What was observed on the host; key reference in docs/facts.md.
       type: dict
       returned: always
+      contains:
+        interfaces:
+          description:
+            - One entry per link as C(ip -j address show) gives it (name, mtu, link_type, operstate, mac, addresses),
+              and from sysfs pci, driver, rdma_devices, speed_mbps.
+          type: list
+          elements: dict
+          returned: always
+          sample: [{"name": "eth0", "mtu": 1500, "link_type": "ether", "operstate": "UP", "mac": "52:54:00:12:34:56",
+                    "addresses": [{"family": 4, "address": "10.77.0.11", "prefix": 24, "scope": "global",
+                                   "dynamic": false}],
+                    "pci": "0000:00:03.0", "driver": "virtio_net", "rdma_devices": [], "speed_mbps": null}]
+        default_interface:
+          description: The interface of the default route, or null.
+          type: str
+          returned: always
+          sample: eth0
+        wireless:
+          description: Names of the wireless interfaces.
+          type: list
+          elements: str
+          returned: always
+          sample: []
+        in_container:
+          description: Whether the node runs in a container.
+          type: bool
+          returned: always
+          sample: true
+        container_type:
+          description: The kind of container, or null.
+          type: str
+          returned: always
+          sample: podman
+        net_admin:
+          description: Whether the module process may configure links (CAP_NET_ADMIN); null when unknown.
+          type: bool
+          returned: always
+          sample: false
 problems:
   description: Input that must stop the run, one sentence each naming the host and the value.
   type: list

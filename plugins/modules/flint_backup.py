@@ -58,6 +58,15 @@ size:
   description: Bytes in the image file.
   returned: success and not check mode
   type: int
+cmd:
+  description: The flint command that failed.
+  returned: on failure
+  type: list
+  elements: str
+rc:
+  description: Exit status of the flint command that failed.
+  returned: on failure
+  type: int
 """
 
 import os

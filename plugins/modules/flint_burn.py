@@ -62,25 +62,39 @@ EXAMPLES = r"""
 RETURN = r"""
 decision:
   description: The burn decision (action burn/current/refuse, message, from/to PSID and version).
-  returned: always
+  returned: when both queries parsed
   type: dict
 before:
   description: The device query before.
-  returned: success
+  returned: success, and when the decision is refuse
   type: dict
 after:
   description: The device query after the burn.
-  returned: changed and not check mode
+  returned: changed and not check mode; also when it does not show the image
   type: dict
 pending_reset:
   description: The device still runs the old version until a reset or power cycle.
   returned: changed and not check mode
   type: bool
 cmd:
-  description: The burn command run.
+  description: The burn command run, or on a failed query the query command.
+  returned: changed and not check mode; also when the burn or a query failed
+  type: list
+  elements: str
+stdout_lines:
+  description: The last 20 lines that the burn printed.
   returned: changed and not check mode
   type: list
   elements: str
+rc:
+  description: Exit status of the burn, or of a query that flint could not run or parse.
+  returned: when the burn or a query failed
+  type: int
+reason:
+  description: On a failed query, the kind of flint error (cr_access, no_device, permission, unsupported_device, unknown or parse_error).
+  returned: when a query failed
+  type: str
+  sample: no_device
 """
 
 import os

@@ -64,13 +64,140 @@ firmware:
     security_attributes: null
     rom_info:
       - type=PXE version=3.4.752
+  contains:
+    fw_version:
+      description: The firmware version on flash.
+      returned: always
+      type: str
+      sample: 2.42.5000
+    running_fw_version:
+      description: The running version when flint shows C(FW Version(Running)) (a burned image waits for a reset), else null.
+      returned: always
+      type: str
+      sample: 2.35.5100
+    psid:
+      description: The PSID.
+      returned: always
+      type: str
+      sample: MT_1170110023
+    device_id:
+      description: The device id as printed.
+      returned: always
+      type: str
+      sample: "4099"
+    image_type:
+      description: The image format (C(FS2), C(FS3), C(FS4)).
+      returned: always
+      type: str
+      sample: FS2
+    product_version:
+      description: The product version.
+      returned: always
+      type: str
+      sample: 02.42.50.00
+    fw_release_date:
+      description: The firmware release date as printed.
+      returned: always
+      type: str
+      sample: 29.7.2017
+    base_guid:
+      description: C(Base GUID) (FS3, FS4), or the first entry of the GUIDs table (FS2).
+      returned: always
+      type: str
+      sample: ffffffffffffffff
+    base_mac:
+      description: C(Base MAC) (FS3, FS4), or the first entry of the MACs table (FS2).
+      returned: always
+      type: str
+      sample: e41d2ddd7850
+    guids:
+      description: The GUIDs table (FS2).
+      returned: always
+      type: list
+      elements: str
+      sample: []
+    macs:
+      description: The MACs table (FS2).
+      returned: always
+      type: list
+      elements: str
+      sample: []
+    guids_description:
+      description: The column names of the GUIDs table (its C(Description) line), or null.
+      returned: always
+      type: list
+      elements: str
+      sample: null
+    security_attributes:
+      description: The security attributes (C(secure-fw)); null for N/A.
+      returned: always
+      type: str
+      sample: null
+    rom_info:
+      description: One string per printed ROM entry.
+      returned: always
+      type: list
+      elements: str
+      sample: ["type=PXE version=3.4.752"]
+    mic_version:
+      description: The MIC version.
+      returned: always
+      type: str
+      sample: null
+    prs_name:
+      description: The PRS name.
+      returned: always
+      type: str
+      sample: null
+    vsd:
+      description: The VSD.
+      returned: always
+      type: str
+      sample: null
+    image_vsd:
+      description: The image VSD.
+      returned: always
+      type: str
+      sample: null
+    device_vsd:
+      description: The device VSD.
+      returned: always
+      type: str
+      sample: null
+    part_number:
+      description: The part number.
+      returned: always
+      type: str
+      sample: null
+    description:
+      description: The product description.
+      returned: always
+      type: str
+      sample: null
+    config_sectors:
+      description: The config sectors.
+      returned: always
+      type: str
+      sample: null
+    security_version:
+      description: C(Security Ver) as printed.
+      returned: always
+      type: str
+      sample: null
+    default_update_method:
+      description: The default update method.
+      returned: always
+      type: str
+      sample: null
 pending_reboot:
   description: True when flint shows a running version different from the burned one.
   returned: success
   type: bool
   sample: true
 reason:
-  description: On failure, the kind of flint error (cr_access, no_device, permission, unsupported_device, unknown).
+  description:
+    - On failure, the kind of flint error (cr_access, no_device, permission, unsupported_device, unknown), or parse_error
+      when the output is not a flint query.
   returned: failure
   type: str
   sample: cr_access

@@ -57,17 +57,59 @@ ansible_facts:
   type: complex
   contains:
     gpu_pci:
-      description:
-        - C(gpus) is one entry per NVIDIA GPU in PCI address order with C(address), C(device_id),
-          C(name), C(chip), C(generation) (Kepler ... Blackwell, or V(null) when unknown) and
-          C(compute_capability) (V(null) when unknown).
-        - C(functions_read) counts the PCI functions read; C(pci_ids_version) is the pci.ids release
-          of the table.
+      description: NVIDIA GPUs read from PCI sysfs; key reference in docs/facts.md.
       type: dict
       returned: always
       sample: {"gpus": [{"address": "0000:18:00.0", "device_id": "0x2335", "name": "H200 SXM 141GB",
                "chip": "GH100", "generation": "Hopper", "compute_capability": "9.0"}],
                "functions_read": 112, "pci_ids_version": "2026.10.24"}
+      contains:
+        gpus:
+          description: One entry per NVIDIA GPU, in PCI address order.
+          type: list
+          elements: dict
+          returned: always
+          contains:
+            address:
+              description: The PCI address.
+              type: str
+              returned: always
+              sample: "0000:18:00.0"
+            device_id:
+              description: The PCI device id.
+              type: str
+              returned: always
+              sample: "0x2335"
+            name:
+              description: The product name from pci.ids; null for an id not in the table.
+              type: str
+              returned: always
+              sample: H200 SXM 141GB
+            chip:
+              description: The chip; null for an id not in the table.
+              type: str
+              returned: always
+              sample: GH100
+            generation:
+              description: Kepler ... Blackwell, or V(null) when unknown.
+              type: str
+              returned: always
+              sample: Hopper
+            compute_capability:
+              description: The compute capability, or V(null) when unknown.
+              type: str
+              returned: always
+              sample: "9.0"
+        functions_read:
+          description: Number of PCI functions read.
+          type: int
+          returned: always
+          sample: 112
+        pci_ids_version:
+          description: The pci.ids release of the table.
+          type: str
+          returned: always
+          sample: "2026.10.24"
 """
 
 import os

@@ -51,10 +51,61 @@ EXAMPLES = r"""
 
 RETURN = r"""
 ansible_facts:
-  description: C(ib_fabric) - C(portstates) (C("CA/PORT") -> parsed ibportstate), C(switches) (parsed
-    ibswitches), C(links) (every port line of iblinkinfo, switch and CA side, with its C(lid)), C(sminfo).
+  description: Facts set on the host.
   returned: success
-  type: dict
+  type: complex
+  contains:
+    ib_fabric:
+      description: What the fabric tools read; key reference in docs/facts.md.
+      returned: success
+      type: dict
+      sample: {"portstates": {}, "switches": null, "links": null,
+               "sminfo": {"present": false, "lid": null, "guid": null, "activity_count": null, "priority": null,
+                          "state": null, "state_name": null, "error": "sminfo: iberror: failed: query", "reason": "no_response",
+                          "warnings": []}}
+      contains:
+        portstates:
+          description:
+            - C("CA/PORT") of each of O(ports) to the parsed C(ibportstate) - C(width), C(speed), C(speed_ext)
+              (each C(supported), C(enabled), C(active)), C(active_rate_gbps), C(supported_max_rate_gbps),
+              C(generation), C(fdr10), C(mlnx_ext) and more.
+          returned: success
+          type: dict
+          sample: {}
+        switches:
+          description: Parsed C(ibswitches) - C(lid), C(guid), C(description), C(ports), C(enhanced_port0), C(lmc); null without O(fabric).
+          returned: success
+          type: list
+          elements: dict
+          sample: null
+        links:
+          description:
+            - Every port line of C(iblinkinfo), switch and CA side, with its C(lid) (C(port), C(state), C(physical_state),
+              C(width), C(speed), C(rate_gbps), C(generation), C(fdr10), C(peer_lid), C(peer_port), C(peer_description)
+              and more); null without O(fabric).
+          returned: success
+          type: list
+          elements: dict
+          sample: null
+        sminfo:
+          description:
+            - Parsed C(sminfo) - C(present), C(lid), C(guid), C(priority), C(state_name), C(error), C(reason); no SM
+              answering is C(present=false), C(reason=no_response). Null without O(sminfo).
+          returned: success
+          type: dict
+cmd:
+  description: The command that failed.
+  returned: when a tool failed or printed what its parser cannot read
+  type: list
+  elements: str
+rc:
+  description: Exit status of the command that failed.
+  returned: when a tool failed or printed what its parser cannot read
+  type: int
+reason:
+  description: The kind of failure that the parser names (C(parse_error) for output it cannot read).
+  returned: when a tool failed or printed what its parser cannot read
+  type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule

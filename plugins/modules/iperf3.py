@@ -99,6 +99,14 @@ rc:
   description: Exit status of the run (124 or 137 when the hard timeout ended it).
   returned: when run
   type: int
+stdout:
+  description: The end of what iperf3 printed (4000 characters at most).
+  returned: when the hard timeout ended the run
+  type: str
+stderr:
+  description: The end of what iperf3 printed on stderr (4000 characters at most).
+  returned: when the hard timeout ended the run
+  type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule

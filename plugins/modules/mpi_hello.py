@@ -53,6 +53,15 @@ pml:
   returned: success
   type: dict
   sample: {"node0": ["ob1"], "node1": ["ob1"]}
+cmd:
+  description: The mpirun command run.
+  returned: when run
+  type: list
+  elements: str
+rc:
+  description: Exit status of mpirun.
+  returned: on failure
+  type: int
 """
 
 from ansible.module_utils.basic import AnsibleModule

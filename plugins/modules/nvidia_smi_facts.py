@@ -90,6 +90,7 @@ ansible_facts:
             uuid: GPU-d3da8716-eaab-75db-efc1-60e88e1cd55e
             name: Tesla P100-PCIE-16GB
             pci_bus_id: "00000000:00:04.0"
+            pci_device_id: "0x15f8"
             serial: "0324217145110"
             vbios_version: 86.00.52.00.02
             memory_total_mib: 16384
@@ -99,8 +100,139 @@ ansible_facts:
             temperature_c: 38
             power_limit_w: 250.0
             architecture: Pascal
+            pcie_link_gen_max: 3
+            pcie_link_width_max: 16
             driver_model: null
             mig_devices: []
+      contains:
+        driver_version:
+          description: The driver version; null when nvidia-smi failed and O(fail_on_error=false).
+          returned: always
+          type: str
+          sample: "580.95.05"
+        cuda_version:
+          description: The CUDA version the driver supports; null before driver 410.
+          returned: always
+          type: str
+          sample: "13.0"
+        attached_gpus:
+          description: Number of GPUs.
+          returned: always
+          type: int
+          sample: 1
+        error:
+          description: Null, or with O(fail_on_error=false) C(reason) and C(msg) of the failure.
+          returned: always
+          type: dict
+          sample: null
+        gpus:
+          description: One entry per GPU, in file order.
+          returned: always
+          type: list
+          elements: dict
+          contains:
+            index:
+              description: Position in the output, 0-based.
+              returned: always
+              type: int
+              sample: 0
+            minor_number:
+              description: The device minor number; null on Windows (WDDM).
+              returned: always
+              type: int
+              sample: 0
+            uuid:
+              description: The GPU UUID.
+              returned: always
+              type: str
+              sample: GPU-d3da8716-eaab-75db-efc1-60e88e1cd55e
+            name:
+              description: The product name.
+              returned: always
+              type: str
+              sample: Tesla P100-PCIE-16GB
+            pci_bus_id:
+              description: The PCI bus id as printed.
+              returned: always
+              type: str
+              sample: "00000000:00:04.0"
+            pci_device_id:
+              description: The PCI device id (C(233510DE) becomes C(0x2335)); null when not printed.
+              returned: always
+              type: str
+              sample: "0x15f8"
+            serial:
+              description: The serial number, kept a string.
+              returned: always
+              type: str
+              sample: "0324217145110"
+            vbios_version:
+              description: The VBIOS version.
+              returned: always
+              type: str
+              sample: 86.00.52.00.02
+            memory_total_mib:
+              description: Frame buffer memory in MiB.
+              returned: always
+              type: int
+              sample: 16384
+            persistence_mode:
+              description: Whether persistence mode is on; null for N/A.
+              returned: always
+              type: bool
+              sample: false
+            mig_mode:
+              description: The current MIG mode, C(Enabled) or C(Disabled); null for N/A.
+              returned: always
+              type: str
+              sample: null
+            ecc_mode:
+              description: The current ECC mode; null for N/A.
+              returned: always
+              type: bool
+              sample: true
+            temperature_c:
+              description: GPU temperature in degrees Celsius.
+              returned: always
+              type: int
+              sample: 38
+            power_limit_w:
+              description: The current power limit in watts.
+              returned: always
+              type: float
+              sample: 250.0
+            architecture:
+              description: The product architecture; null in old drivers.
+              returned: always
+              type: str
+              sample: Pascal
+            pcie_link_gen_max:
+              description: The fastest PCIe generation this GPU and slot allow.
+              returned: always
+              type: int
+              sample: 3
+            pcie_link_width_max:
+              description: The widest PCIe link this GPU and slot allow.
+              returned: always
+              type: int
+              sample: 16
+            driver_model:
+              description: The driver model on Windows (C(WDDM), C(TCC)); null elsewhere.
+              returned: always
+              type: str
+              sample: null
+            mig_devices:
+              description: MIG devices, each with C(index), C(gpu_instance_id), C(compute_instance_id), C(memory_total_mib).
+              returned: always
+              type: list
+              elements: dict
+              sample: []
+        topology:
+          description: Parsed C(nvidia-smi topo -m) - C(gpus), C(nics), C(matrix), C(cpu_affinity), C(numa_affinity).
+          returned: when O(topology=true) and nvidia-smi ran (not with O(output) or O(src))
+          type: dict
+          sample: {"gpus": ["GPU0"], "nics": {}, "matrix": {"GPU0": {"GPU0": "X"}}, "cpu_affinity": {"GPU0": "0-7"},
+                   "numa_affinity": {"GPU0": null}}
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -44,6 +44,17 @@ ansible_facts:
       returned: always
       type: dict
       sample: {"version": "4.1.4", "components": {"pml": ["v", "cm", "ob1", "ucx", "monitoring"]}}
+      contains:
+        version:
+          description: The Open MPI version; null when ompi_info printed none.
+          returned: always
+          type: str
+          sample: "4.1.4"
+        components:
+          description: MCA framework to its component names, in printed order.
+          returned: always
+          type: dict
+          sample: {"pml": ["v", "cm", "ob1", "ucx", "monitoring"]}
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -129,6 +129,14 @@ rc:
   description: Exit status of the run (124 or 137 when the hard timeout ended it).
   returned: when run
   type: int
+stdout:
+  description: The end of what the program printed (4000 characters at most).
+  returned: when the run failed
+  type: str
+stderr:
+  description: The end of what the program printed on stderr (4000 characters at most).
+  returned: when the run failed
+  type: str
 """
 
 import os

@@ -50,6 +50,57 @@ ansible_facts:
         ThreadsPerCore: 2
         RealMemory: 23938
         UpTime: 22-10:03:46
+      contains:
+        NodeName:
+          description: The node name.
+          returned: always
+          type: str
+          sample: master0
+        CPUs:
+          description: Number of CPUs; null when not printed.
+          returned: always
+          type: int
+          sample: 16
+        Boards:
+          description: Number of boards; null when not printed.
+          returned: always
+          type: int
+          sample: 1
+        SocketsPerBoard:
+          description: Sockets per board; null when not printed.
+          returned: always
+          type: int
+          sample: 2
+        CoresPerSocket:
+          description: Cores per socket; null when not printed.
+          returned: always
+          type: int
+          sample: 4
+        ThreadsPerCore:
+          description: Threads per core; null when not printed.
+          returned: always
+          type: int
+          sample: 2
+        RealMemory:
+          description: Memory in MiB; null when not printed.
+          returned: always
+          type: int
+          sample: 23938
+        TmpDisk:
+          description: Space in the temporary file system in MiB.
+          returned: when printed
+          type: int
+          sample: 45753
+        UpTime:
+          description: Time since boot, as printed.
+          returned: when printed
+          type: str
+          sample: 22-10:03:46
+        ClusterName:
+          description: The cluster name; null for C((null)).
+          returned: when printed
+          type: str
+          sample: null
 """
 
 from ansible.module_utils.basic import AnsibleModule
