@@ -43,7 +43,11 @@ ansible_facts:
   type: complex
   contains:
     ibstat:
-      description: CA name to CA facts; port numbers are the keys of C(ports). Key reference in docs/facts.md.
+      description:
+        - CA name (C(mlx5_0)) to CA facts - C(type), C(num_ports), C(firmware_version), C(hardware_version),
+          C(node_guid), C(system_image_guid) and C(ports), port number to C(state), C(physical_state), C(rate),
+          C(rate_note), C(base_lid), C(lmc), C(sm_lid), C(capability_mask), C(port_guid), C(link_layer).
+        - Keyed by names and numbers, so not listed under contains; key reference in docs/facts.md.
       returned: always
       type: dict
       sample:
@@ -67,101 +71,6 @@ ansible_facts:
               port_guid: "0x0e42a1fffe1dd12a"
               link_layer: Ethernet
       contains:
-        <ca>:
-          description: One CA, keyed by its name (C(mlx5_0)).
-          returned: one per CA
-          type: dict
-          contains:
-            type:
-              description: The CA type.
-              returned: always
-              type: str
-              sample: MT4125
-            num_ports:
-              description: Number of ports.
-              returned: always
-              type: int
-              sample: 1
-            firmware_version:
-              description: The firmware version.
-              returned: always
-              type: str
-              sample: 22.32.2004
-            hardware_version:
-              description: The hardware version.
-              returned: always
-              type: str
-              sample: "0"
-            node_guid:
-              description: The node GUID.
-              returned: always
-              type: str
-              sample: "0x0c42a103001dd12a"
-            system_image_guid:
-              description: The system image GUID.
-              returned: always
-              type: str
-              sample: "0x0c42a103001dd12a"
-            ports:
-              description: Port number to port facts.
-              returned: always
-              type: dict
-              contains:
-                <n>:
-                  description: One port, keyed by its number (a string once the facts are JSON).
-                  returned: one per port
-                  type: dict
-                  contains:
-                    state:
-                      description: C(Active), C(Down), C(Initializing) or C(Armed).
-                      returned: always
-                      type: str
-                      sample: Active
-                    physical_state:
-                      description: C(LinkUp), C(Polling) or C(Disabled).
-                      returned: always
-                      type: str
-                      sample: LinkUp
-                    rate:
-                      description: The rate in Gb/s.
-                      returned: always
-                      type: int
-                      sample: 100
-                    rate_note:
-                      description: What follows the rate in brackets (C(FDR10)), or null.
-                      returned: always
-                      type: str
-                      sample: null
-                    base_lid:
-                      description: The base LID.
-                      returned: always
-                      type: int
-                      sample: 0
-                    lmc:
-                      description: The LID mask count.
-                      returned: always
-                      type: int
-                      sample: 0
-                    sm_lid:
-                      description: The LID of the subnet manager.
-                      returned: always
-                      type: int
-                      sample: 0
-                    capability_mask:
-                      description: The capability mask.
-                      returned: always
-                      type: str
-                      sample: "0x00010000"
-                    port_guid:
-                      description: The port GUID.
-                      returned: always
-                      type: str
-                      sample: "0x0e42a1fffe1dd12a"
-                    link_layer:
-                      description: C(InfiniBand), or C(Ethernet) for RoCE.
-                      returned: always
-                      type: str
-                      sample: Ethernet
         errors:
           description: Errors that ibstat printed (for example C(ibpanic) on one device) after the CAs it could read.
           returned: when ibstat printed an error

@@ -63,74 +63,18 @@ ansible_facts:
             ipv4: 192.168.1.2
       contains:
         devices:
-          description: RDMA device name to port number to the port's GID table.
+          description:
+            - RDMA device name (C(mlx5_0)) to port number to the port's C(link_layer), C(state) and C(gids), a list
+              of C(index), C(gid), C(type), C(ndev) and C(ipv4).
+            - Keyed by names and numbers, so not listed under contains; key reference in docs/facts.md.
           returned: always
           type: dict
-          contains:
-            <dev>:
-              description: One RDMA device, keyed by its name (C(mlx5_0)).
-              returned: one per device
-              type: dict
-              contains:
-                <port>:
-                  description: One port, keyed by its number.
-                  returned: one per port
-                  type: dict
-                  contains:
-                    link_layer:
-                      description: The link layer from sysfs (C(InfiniBand), C(Ethernet)).
-                      returned: always
-                      type: str
-                      sample: Ethernet
-                    state:
-                      description: The port state from sysfs.
-                      returned: always
-                      type: str
-                      sample: "4: ACTIVE"
-                    gids:
-                      description: The non-zero GIDs, by index.
-                      returned: always
-                      type: list
-                      elements: dict
-                      contains:
-                        index:
-                          description: The GID index.
-                          returned: always
-                          type: int
-                          sample: 3
-                        gid:
-                          description: The GID.
-                          returned: always
-                          type: str
-                          sample: "0000:0000:0000:0000:0000:ffff:c0a8:0102"
-                        type:
-                          description: C(RoCE v2) or C(IB/RoCE v1); null when sysfs gives none.
-                          returned: always
-                          type: str
-                          sample: RoCE v2
-                        ndev:
-                          description: The netdev of the GID, or null.
-                          returned: always
-                          type: str
-                          sample: enp1s0np0
-                        ipv4:
-                          description: The IPv4 address in the GID, or null.
-                          returned: always
-                          type: str
-                          sample: 192.168.1.2
         roce_v2_ipv4:
           description:
             - Netdev to its lowest-index RoCE v2 GID with an IPv4 address - C(device), C(port), C(index), C(gid),
               C(ipv4). C(index) is the value for C(ib_write_bw -x) and C(NCCL_IB_GID_INDEX).
           returned: always
           type: dict
-          contains:
-            <netdev>:
-              description: The entry of one netdev.
-              returned: one per netdev with a RoCE v2 IPv4 GID
-              type: dict
-              sample: {"device": "mlx5_0", "port": 1, "index": 3, "gid": "0000:0000:0000:0000:0000:ffff:c0a8:0102",
-                       "ipv4": "192.168.1.2"}
 """
 
 import os
