@@ -31,7 +31,7 @@ PLATFORM_CONFIGS = [
 def test_molecule_platforms_are_lab_nodes(config):
     """Molecule's nodes are written by hand; they must not drift from lab/node.yml."""
     platforms = yaml.safe_load((REPO / config).read_text())["platforms"]
-    assert len(platforms) == (3 if config.startswith(".config") else len(platforms)) >= 2
+    assert len(platforms) == 3 if config.startswith(".config") else len(platforms) >= 2
     assert platforms[0]["groups"] == ["head"]
     for platform in platforms:
         assert platform["image"] == SPEC["image"]
