@@ -1,7 +1,7 @@
 """Make ``ansible_collections.gpuforge.cluster`` importable from a clone.
 
 The checkout is linked in as ``.cache/collections/ansible_collections/gpuforge/cluster``
-(the same link ``make setup`` creates for ansible.cfg) and that root goes on sys.path.
+(the link lab/host-prep.sh and docs/quickstart.md create for ansible.cfg) and that root goes on sys.path.
 The ``ansible`` package's own ``ansible_collections`` (community.general, ...) stays
 importable: ``ansible_collections`` is a namespace package spread over both roots.
 """
