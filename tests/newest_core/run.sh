@@ -16,7 +16,7 @@ log() { echo "[newest-core] $*" >&2; }
 mirror=${LAB_MIRROR:-$(awk '/^URIs:/{print $2; exit} /^deb /{print $2; exit}' /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list 2>/dev/null | head -n1)}
 case "$mirror" in *debian*) ;; *) mirror=http://deb.debian.org/debian ;; esac
 suite=trixie
-pkgs=python3,python3-venv,python3-dev,gcc,libc6-dev,openssh-client,sshpass,git,rsync,ca-certificates
+pkgs=python3,python3-venv,python3-dev,gcc,libc6-dev,openssh-client,sshpass,git,rsync,ca-certificates,tmux
 recipe=1  # bump when build_image changes
 hash=$(echo "$recipe $mirror $suite $pkgs" | sha256sum | cut -c1-12)
 image="localhost/gpuforge-controller:$hash"
