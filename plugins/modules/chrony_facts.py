@@ -55,18 +55,82 @@ ansible_facts:
   type: complex
   contains:
     chrony:
-      description:
-        - C(sources) is one entry per source line with C(mode) (V(^) server, V(=) peer, V(#) reference clock),
-          C(state) (V(*) selected, V(+) combined, V(-), V(?), V(x), V(~)), C(address), C(stratum), C(poll)
-          (log2 seconds) and C(reach) (the octal reachability register as an integer, V(377) is V(255)).
-        - C(selected) is the address of the source marked V(*), or V(null).
-        - C(tracking) holds C(reference_id), C(reference_name), C(stratum) and C(leap_status).
+      description: The parsed C(chronyc -n -c sources) and C(chronyc -n -c tracking); key reference in docs/facts.md.
       type: dict
       returned: always
       sample: {"selected": "10.77.0.10", "sources": [{"mode": "^", "state": "*",
                "address": "10.77.0.10", "stratum": 10, "poll": 6, "reach": 255}],
                "tracking": {"reference_id": "0A4D000A", "reference_name": "10.77.0.10",
                "stratum": 11, "leap_status": "Normal"}}
+      contains:
+        sources:
+          description: One entry per source line, in chronyc's order.
+          type: list
+          elements: dict
+          returned: always
+          contains:
+            mode:
+              description: The mode character as printed - V(^) server, V(=) peer, V(#) reference clock.
+              type: str
+              returned: always
+              sample: "^"
+            state:
+              description: >-
+                The state character as printed - V(*) selected, V(+) combined, V(-) not combined,
+                V(?) unreachable, V(x) falseticker, V(~) too variable.
+              type: str
+              returned: always
+              sample: "*"
+            address:
+              description: The source's address (C(-n), so not resolved), or the reference clock's name.
+              type: str
+              returned: always
+              sample: 10.77.0.10
+            stratum:
+              description: The source's stratum.
+              type: int
+              returned: always
+              sample: 10
+            poll:
+              description: The polling interval, log2 seconds.
+              type: int
+              returned: always
+              sample: 6
+            reach:
+              description: The reachability register, octal as printed, as an integer (V(377) is V(255)).
+              type: int
+              returned: always
+              sample: 255
+        selected:
+          description: The address of the source marked V(*), or V(null) when none is.
+          type: str
+          returned: always
+          sample: 10.77.0.10
+        tracking:
+          description: Fields of the tracking line.
+          type: dict
+          returned: always
+          contains:
+            reference_id:
+              description: The reference ID, hex as printed.
+              type: str
+              returned: always
+              sample: 0A4D000A
+            reference_name:
+              description: The reference's address (or name of a reference clock).
+              type: str
+              returned: always
+              sample: 10.77.0.10
+            stratum:
+              description: This host's stratum.
+              type: int
+              returned: always
+              sample: 11
+            leap_status:
+              description: C(Normal), C(Insert second), C(Delete second) or C(Not synchronised).
+              type: str
+              returned: always
+              sample: Normal
 """
 
 from ansible.module_utils.basic import AnsibleModule

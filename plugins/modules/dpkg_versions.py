@@ -57,6 +57,15 @@ other_states:
   returned: always
   type: dict
   sample: {"nvidia-cuda-toolkit": "deinstall ok config-files"}
+cmd:
+  description: The dpkg-query command.
+  returned: when dpkg-query failed (an exit status other than 0 or 1)
+  type: list
+  elements: str
+rc:
+  description: The exit status of dpkg-query.
+  returned: when dpkg-query failed (an exit status other than 0 or 1)
+  type: int
 """
 
 from ansible.module_utils.basic import AnsibleModule

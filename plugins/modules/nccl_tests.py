@@ -135,7 +135,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 result:
-  description: The parsed output (rows, avg_busbw_gbps, wrong_total, ranks, transports); see docs/facts.md.
+  description:
+    - The parsed output - C(rows) (per size - size_bytes, count, type, redop, root, oop_time_us, oop_algbw_gbps,
+      oop_busbw_gbps, oop_wrong, ip_time_us, ip_algbw_gbps, ip_busbw_gbps, ip_wrong; oop_error and ip_error in
+      the old layout), C(avg_busbw_gbps), C(wrong_total), C(out_of_bounds), C(ranks) (rank, host, device, name)
+      and C(transports) (what NCCL printed after "via", in order of first appearance); see docs/facts.md.
   returned: when the output parsed
   type: dict
 size_max_bytes:
@@ -143,11 +147,13 @@ size_max_bytes:
   returned: when the output parsed
   type: int
 busbw_max_size_gbps:
-  description: Out-of-place bus bandwidth at the largest size (in-place when out-of-place is missing).
+  description: Out-of-place bus bandwidth at the largest size (in-place when out-of-place is missing, 0.0
+    when neither is).
   returned: when the output parsed
   type: float
 algbw_max_size_gbps:
-  description: Out-of-place algorithm bandwidth at the largest size (in-place when out-of-place is missing).
+  description: Out-of-place algorithm bandwidth at the largest size (in-place when out-of-place is missing, 0.0
+    when neither is).
   returned: when the output parsed
   type: float
 expectation:
@@ -159,19 +165,29 @@ min_busbw_gbps:
   returned: when the output parsed
   type: float
 checks:
-  description: One entry per check with C(name), C(ok) (true, false or null when skipped) and C(msg).
+  description:
+    - One entry per check with C(name), C(ok) (true, false or null when skipped) and C(msg).
+    - Empty in check mode and when the run failed or its output did not parse.
   returned: always
   type: list
   elements: dict
 cmd:
-  description: The command run.
+  description: The command run - C(timeout --kill-after=10 TIMEOUT), then the binary or mpirun and the binary.
   returned: when run
   type: list
   elements: str
 rc:
-  description: Exit status of the run.
+  description: Exit status of the run (124 or 137 when the timeout ended it).
   returned: when run
   type: int
+stdout:
+  description: The end of what the run printed (4000 characters at most).
+  returned: when the run failed
+  type: str
+stderr:
+  description: The end of what the run printed on stderr (4000 characters at most).
+  returned: when the run failed
+  type: str
 """
 
 import os

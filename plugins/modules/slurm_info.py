@@ -50,20 +50,92 @@ EXAMPLES = r"""
 
 RETURN = r"""
 nodes:
-  description: One entry per node with the scontrol keys as printed, plus C(state) (base state,
-    lower case), C(flags) (such as C(cloud), C(drain), C(powered_down)) and C(not_responding).
+  description:
+    - One entry per C(NodeName=) line of C(scontrol show node --oneliner), with every key as printed and its
+      value as text, except C(CPUTot), C(CPUAlloc), C(RealMemory), C(Sockets), C(CoresPerSocket),
+      C(ThreadsPerCore) and C(Boards) (integers) and C(Reason) (null when empty or C((null))), plus C(state),
+      C(flags) and C(not_responding) read from C(State).
   returned: always
   type: list
   elements: dict
   sample: [{"NodeName": "node1", "State": "IDLE", "state": "idle", "flags": [], "not_responding": false,
             "CPUTot": 2, "RealMemory": 23081, "Reason": null}]
+  contains:
+    NodeName:
+      description: The node's name.
+      type: str
+      returned: always
+      sample: node1
+    State:
+      description: The state as printed, flags included.
+      type: str
+      returned: when scontrol printed it
+      sample: IDLE+CLOUD+POWERED_DOWN
+    state:
+      description: The base state of C(State), lower case, without the C(*) of a node not responding; null when empty.
+      type: str
+      returned: always
+      sample: idle
+    flags:
+      description: The flags after the base state, lower case.
+      type: list
+      elements: str
+      returned: always
+      sample: [cloud, powered_down]
+    not_responding:
+      description: The base state ends in C(*) (Slurm before 23.02) or a flag is C(not_responding).
+      type: bool
+      returned: always
+      sample: false
+    Reason:
+      description: Why the node is down or drained; null when empty or C((null)).
+      type: str
+      returned: when scontrol printed it
+      sample: "Not responding [slurm@2026-01-01T00:00:00]"
 jobs:
-  description: Jobs in the queue (job_id, state, nodelist, nodes, user, name, node_count).
-  returned: when I(jobs=true)
+  description: Jobs in the queue, one entry per C(squeue) line.
+  returned: when O(jobs=true)
   type: list
   elements: dict
   sample: [{"job_id": "12", "state": "RUNNING", "nodelist": "node[1-2]", "nodes": ["node1", "node2"],
             "user": "cluster", "name": "wrap", "node_count": 2}]
+  contains:
+    job_id:
+      description: The job id as printed (C(12), C(12_3), C(12_[1-10%2]), C(1234+0)).
+      type: str
+      returned: always
+      sample: "12"
+    state:
+      description: The job state (C(%T)).
+      type: str
+      returned: always
+      sample: RUNNING
+    nodelist:
+      description: The node list as printed (a hostlist, a reason in parentheses for a pending job, or empty).
+      type: str
+      returned: always
+      sample: node[1-2]
+    nodes:
+      description: The node list expanded; empty when it is a reason or empty.
+      type: list
+      elements: str
+      returned: always
+      sample: [node1, node2]
+    user:
+      description: The job's user.
+      type: str
+      returned: always
+      sample: cluster
+    name:
+      description: The job's name.
+      type: str
+      returned: always
+      sample: wrap
+    node_count:
+      description: The number of nodes (C(%D)).
+      type: int
+      returned: always
+      sample: 2
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -43,10 +43,82 @@ EXAMPLES = r"""
 
 RETURN = r"""
 versions:
-  description: C(os), C(kernel), C(python), C(driver), C(cuda_driver), C(cuda_toolkit), C(nccl), C(venv_python),
-    C(ray), C(torch), C(torch_nccl), C(vllm) (null where absent) and C(packages) (every distribution read).
+  description: What this node runs; every key is there, V(null) where the node has none of it.
   returned: always
   type: dict
+  sample: {"os": "Ubuntu 24.04.3 LTS", "kernel": "6.8.0-85-generic", "python": "3.12.3",
+           "driver": "580.159.04", "cuda_driver": "13.0", "cuda_toolkit": "13.0.2", "nccl": "2.28.3-1+cuda13.0",
+           "venv_python": "3.12.3", "ray": "2.60.0", "torch": "2.9.0", "torch_nccl": "2.27.5", "vllm": "0.11.0",
+           "packages": {"ray": "2.60.0", "torch": "2.9.0", "vllm": "0.11.0", "nvidia-nccl-cu12": "2.27.5",
+                        "nvidia-nccl-cu13": null}}
+  contains:
+    os:
+      description: C(PRETTY_NAME) of C(/etc/os-release), else C(NAME VERSION_ID).
+      returned: always
+      type: str
+      sample: "Ubuntu 24.04.3 LTS"
+    kernel:
+      description: The kernel release (C(uname -r)).
+      returned: always
+      type: str
+      sample: 6.8.0-85-generic
+    python:
+      description: The version of the Python that runs the module.
+      returned: always
+      type: str
+      sample: "3.12.3"
+    driver:
+      description: C(driver_version) of the O(nvidia_smi) facts.
+      returned: always
+      type: str
+      sample: 580.159.04
+    cuda_driver:
+      description: C(cuda_version) of the O(nvidia_smi) facts, the CUDA version the driver supports.
+      returned: always
+      type: str
+      sample: "13.0"
+    cuda_toolkit:
+      description: C(cuda.version) of C(/usr/local/cuda/version.json) (CUDA 11.1 and later).
+      returned: always
+      type: str
+      sample: 13.0.2
+    nccl:
+      description: The version of the C(libnccl2) package, installed or held.
+      returned: always
+      type: str
+      sample: 2.28.3-1+cuda13.0
+    venv_python:
+      description: The version of the O(venv)'s Python; null without a venv or its C(bin/python).
+      returned: always
+      type: str
+      sample: "3.12.3"
+    ray:
+      description: C(packages.ray).
+      returned: always
+      type: str
+      sample: 2.60.0
+    torch:
+      description: C(packages.torch).
+      returned: always
+      type: str
+      sample: 2.9.0
+    torch_nccl:
+      description: >-
+        NCCL as torch ships it - the first C(nvidia-nccl-cuNN) of C(packages) (by name) that is installed.
+      returned: always
+      type: str
+      sample: 2.27.5
+    vllm:
+      description: C(packages.vllm).
+      returned: always
+      type: str
+      sample: 0.11.0
+    packages:
+      description: >-
+        Each distribution of O(packages) to its version in the venv (null where it is not installed);
+        empty without a venv.
+      returned: always
+      type: dict
 """
 
 import json

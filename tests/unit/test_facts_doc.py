@@ -31,6 +31,11 @@ The rule, per module:
 
 Sections whose heading names no module are listed in SKIPPED_HEADINGS with the reason. The test fails
 when that list and the doc disagree, so no section is left out without a word.
+
+Every module that sets facts has a section: its RETURN lists `ansible_facts`, or its code passes
+`ansible_facts` (a keyword of exit_json, a dict key), so a module whose RETURN forgot its facts counts too.
+So have the modules named `*_facts` and `*_info`, and the other modules whose results roles read, listed in
+INFO_MODULES. A module left out fails the test, naming it.
 """
 
 from __future__ import annotations
@@ -60,6 +65,18 @@ SKIPPED_HEADINGS = {
     "Parsers behind other modules, and the hostlist helpers": "parser functions, not module return values",
     "Fixtures": "where the parser test data lives, not a return value",
 }
+
+# Modules without facts whose results the doc must cover (roles and filters read them), beside `*_info`.
+INFO_MODULES = (
+    "dpkg_versions",
+    "flint_backup",
+    "flint_burn",
+    "iperf3",
+    "mpi_hello",
+    "nccl_tests",
+    "perftest",
+    "stack_versions",
+)
 
 NAME = re.compile(r"`([^`]+)`")
 FACT = re.compile(r"^ansible_facts\['(\w+)'\]$")
@@ -234,12 +251,60 @@ def undocumented_keys(doc: Documented, ret: dict) -> list[str]:
     return problems
 
 
+def sets_facts(module: str) -> bool:
+    """RETURN lists `ansible_facts`, or the code passes it: `exit_json(ansible_facts=...)`, `{"ansible_facts":
+    ...}`, `result["ansible_facts"] = ...` (the strings of DOCUMENTATION and EXAMPLES do not count)."""
+    if "ansible_facts" in load_return(module):
+        return True
+    for node in ast.walk(ast.parse((MODULES / f"{module}.py").read_text())):
+        if isinstance(node, ast.keyword) and node.arg == "ansible_facts":
+            return True
+        keys = node.keys if isinstance(node, ast.Dict) else []
+        if isinstance(node, ast.Subscript):
+            keys = [node.slice]
+        if any(isinstance(key, ast.Constant) and key.value == "ansible_facts" for key in keys):
+            return True
+    return False
+
+
+def required_modules() -> dict[str, str]:
+    """{module: why the doc must have a section for it} over plugins/modules/."""
+    required = {}
+    for path in sorted(MODULES.glob("*.py")):
+        module = path.stem
+        if module.startswith("_"):
+            continue
+        if sets_facts(module):
+            required[module] = "it sets facts"
+        elif module.endswith(("_facts", "_info")):
+            required[module] = "it is a facts or info module"
+        elif module in INFO_MODULES:
+            required[module] = "it is in INFO_MODULES"
+    return required
+
+
 DOCUMENTED, UNCHECKED = read_doc()
+REQUIRED = required_modules()
 
 
 def test_every_heading_is_checked_or_skipped_with_a_reason():
     assert len(DOCUMENTED) >= 10
     assert sorted(UNCHECKED) == sorted(SKIPPED_HEADINGS)
+
+
+def test_info_modules_exist():
+    missing = [module for module in INFO_MODULES if not (MODULES / f"{module}.py").is_file()]
+    assert not missing, f"INFO_MODULES names modules that plugins/modules/ lacks: {', '.join(missing)}"
+
+
+def test_the_fact_modules_are_found():
+    assert {"cluster_facts", "nvidia_smi_facts", "recorded_facts", "chrony_facts"} <= set(REQUIRED)
+    assert not sets_facts("iperf3")
+
+
+@pytest.mark.parametrize("module", sorted(REQUIRED))
+def test_every_fact_and_info_module_has_a_section(module):
+    assert module in DOCUMENTED, f"{module}: {REQUIRED[module]}, but no heading of docs/facts.md names it"
 
 
 @pytest.mark.parametrize("module", sorted(DOCUMENTED))
