@@ -9,6 +9,7 @@ from ansible_collections.gpuforge.cluster.plugins.module_utils.slurm_recover imp
     bmc_power,
     boot_times,
     last_resumes,
+    lost_reasons,
     recovery_commands,
     recovery_plan,
     resume_timeout,
@@ -105,8 +106,16 @@ def powersave_wake(slurm, names):
     return wake_plan(_slurm_nodes(slurm, "powersave_wake"), list(names))
 
 
+def powersave_lost_reasons(slurm, reasons):
+    """The drained nodes whose reason Slurm dropped at registration, to set again
+    (module_utils/slurm_recover.lost_reasons)."""
+    if not isinstance(reasons, dict):
+        raise AnsibleFilterError("powersave_lost_reasons: expected {node: reason}, got %s" % type(reasons).__name__)
+    return lost_reasons(_slurm_nodes(slurm, "powersave_lost_reasons"), reasons)
+
+
 class FilterModule:
     def filters(self):
         return {"powersave_plan": powersave_plan, "bmc_crossed": bmc_crossed, "powersave_recovery": powersave_recovery,
                 "powersave_boot_seconds": powersave_boot_seconds, "powersave_unregistered": powersave_unregistered,
-                "powersave_wake": powersave_wake}
+                "powersave_wake": powersave_wake, "powersave_lost_reasons": powersave_lost_reasons}

@@ -138,14 +138,41 @@ def _problem(node: dict, power: str | None, age: float | None, resume_timeout: f
     return None
 
 
+_REASON_STAMP = re.compile(r"\s*\[[^\]@]*@[^\]]*\]\s*$")
+
+
+def _shown_reason(node: dict) -> str:
+    return _REASON_STAMP.sub("", str(node.get("Reason") or "")).strip()
+
+
+def drain_reason(node: dict) -> str:
+    """A node's Reason without the ``[user@time]`` scontrol appends (``state=drain`` wants one)."""
+    return _shown_reason(node) or "drained before recover_nodes.yml"
+
+
+def lost_reasons(nodes, reasons: dict) -> list:
+    """The nodes of ``reasons`` ({node: reason}, read before a power-up) that are still drained but no longer
+    show that reason: Slurm 22.05 drops a drained node's reason when the node registers after a power-up (the
+    DRAIN flag stays; seen on the lab). [{'node', 'reason'}] to set again; a node resumed meanwhile is left."""
+    by_name = {node.get("NodeName"): node for node in nodes}
+    lost = []
+    for name, reason in sorted(reasons.items()):
+        node = by_name.get(name)
+        if node is not None and "drain" in (node.get("flags") or []) and _shown_reason(node) != reason:
+            lost.append({"node": name, "reason": reason})
+    return lost
+
+
 def recovery_plan(nodes, jobs, pending, power, last_resume, now, resume_timeout, force=False):
     """What recover_nodes does, decided before it changes anything.
 
     ``nodes``: parsed ``scontrol show node --oneliner`` entries; ``jobs``: parsed squeue entries; ``pending``:
     [job id, reason] of pending jobs; ``power``: node -> 'on'/'off'/None for every power-saved node (the others
     are not looked at); ``last_resume``: node -> epoch seconds; ``now``: epoch seconds.
-    Returns {'repairs': [{'node', 'state', 'problem', 'steps', 'jobs'}], 'refused': [{'node', 'state', 'jobs'}],
-    'refusal': one sentence naming them, 'hold': [job ids], 'states': {node: sinfo state}}: a refused node has
+    Returns {'repairs': [{'node', 'state', 'problem', 'steps', 'jobs', and 'reason' for a drained node}],
+    'refused': [{'node', 'state', 'jobs'}],
+    'refusal': one sentence naming them, 'hold': [job ids], 'states': {node: sinfo state}, 'reasons': {drained
+    node: its reason}}: a refused node has
     running jobs and ``force`` is false;
     'hold' lists the pending jobs to hold during the repair (none held already, none when nothing is repaired).
     """
@@ -164,12 +191,23 @@ def recovery_plan(nodes, jobs, pending, power, last_resume, now, resume_timeout,
             refused.append({"node": name, "state": states[name], "jobs": running})
             continue
         problem, steps = found
-        repairs.append({"node": name, "state": states[name], "problem": problem,
-                        "steps": (["requeue"] if running else []) + steps, "jobs": running})
+        repair = {"node": name, "state": states[name], "problem": problem,
+                  "steps": (["requeue"] if running else []) + steps, "jobs": running}
+        if "resume_state" in steps and "drain" in (node.get("flags") or []):
+            # state=resume clears DRAIN with DOWN: a node an admin drained (a bad DIMM) would take jobs again.
+            # Drained again at once, with its reason (the pending jobs are held around the repairs).
+            at = repair["steps"].index("resume_state") + 1
+            repair["steps"][at:at] = ["drain_again"]
+            repair["reason"] = drain_reason(node)
+            problem += ", drained (the drain is kept)"
+            repair["problem"] = problem
+        repairs.append(repair)
     hold = [] if not repairs else sorted(
         {str(job_id) for job_id, reason in pending if not str(reason).startswith("JobHeld")}, key=_job_key)
     refusal = "; ".join("%s (%s) runs jobs %s" % (r["node"], r["state"], ", ".join(r["jobs"])) for r in refused)
-    return {"repairs": repairs, "refused": refused, "refusal": refusal, "hold": hold, "states": states}
+    reasons = {r["node"]: r["reason"] for r in repairs if "reason" in r}
+    return {"repairs": repairs, "refused": refused, "refusal": refusal, "hold": hold, "states": states,
+            "reasons": reasons}
 
 
 # Slurm's base states of a node that registered and takes jobs, and the flags that say it has not (yet).
@@ -194,11 +232,13 @@ def unregistered(nodes, names) -> list:
 def wake_plan(nodes, names) -> dict:
     """Power the power-saved nodes of ``names`` up so that Ansible reaches them (playbooks/wake_nodes.yml).
 
-    Returns {'wake': idle~ nodes (``state=power_up``), 'wait': nodes powering up already (idle#, alloc#, mix#),
-    'refused': [{'node', 'state', 'why'}] nodes this does not touch (stuck: recover_nodes.yml; powering down:
-    again after SuspendTimeout), 'refusal': one sentence naming them, 'states': {node: sinfo state}}."""
+    Returns {'wake': idle~ nodes and drained idle ones Slurm powered down (drain~: ``state=power_up``; the drain
+    stays, an admin's), 'wait': nodes powering up already (idle#, alloc#, mix#), 'drained': the woken nodes that
+    stay drained, 'reasons': {drained node: its reason}, 'refused': [{'node', 'state', 'why'}] nodes this does not touch (stuck: recover_nodes.yml;
+    powering down: again after SuspendTimeout), 'refusal': one sentence naming them, 'states': {node: sinfo
+    state}}."""
     by_name = {node.get("NodeName"): node for node in nodes}
-    wake, wait, refused, states = [], [], [], {}
+    wake, wait, drained, refused, states, reasons = [], [], [], [], {}, {}
     for name in names:
         node = by_name.get(name)
         if node is None:
@@ -207,6 +247,12 @@ def wake_plan(nodes, names) -> dict:
         state = states[name] = compact_state(node)
         if state == "idle~":
             wake.append(name)
+        elif state == "drain~" and node.get("state") == "idle" and not node.get("not_responding"):
+            # An admin drained an idle node and Slurm powered it down (a drained node runs nothing). Powering it
+            # up keeps the drain (Slurm clears only the power flags): site.yml reaches it; the admin resumes it.
+            wake.append(name)
+            drained.append(name)
+            reasons[name] = drain_reason(node)
         elif state in ("idle#", "alloc#", "mix#"):
             wait.append(name)
         elif state in ("idle%", "idle!"):
@@ -214,7 +260,8 @@ def wake_plan(nodes, names) -> dict:
         elif state[-1:] in ("~", "#", "%", "!"):
             refused.append({"node": name, "state": state, "why": "stuck: run playbooks/recover_nodes.yml"})
     refusal = "; ".join("%s (%s) %s" % (r["node"], r["state"], r["why"]) for r in refused)
-    return {"wake": wake, "wait": wait, "refused": refused, "refusal": refusal, "states": states}
+    return {"wake": wake, "wait": wait, "drained": drained, "reasons": reasons, "refused": refused,
+            "refusal": refusal, "states": states}
 
 
 def _job_key(job_id: str):
@@ -232,6 +279,8 @@ def step_argv(step: str, repair: dict, program: str, slurm_user: str, scontrol: 
         "bmc_off": [*as_slurm, "suspend", node],
         "bmc_on": [*as_slurm, "resume", node],
         "resume_state": [scontrol, "update", "nodename=" + node, "state=resume"],
+        "drain_again": [scontrol, "update", "nodename=" + node, "state=drain",
+                        "reason=" + str(repair.get("reason") or "drained before recover_nodes.yml")],
         "power_up": [scontrol, "update", "nodename=" + node, "state=power_up"],
     }
     if step not in commands:

@@ -260,9 +260,9 @@ def node_reason(node: str) -> str:
     return text.split("Reason=", 1)[1].strip() if "Reason=" in text else ""
 
 
-def recover_both_ways(inventory, fact_cache, nodes: list[str]) -> labctl.PlaybookRun:
+def recover_both_ways(inventory, fact_cache, nodes: list[str], drained=()) -> labctl.PlaybookRun:
     """recover_nodes.yml repairs (changed > 0, the nodes registered, the before/after states printed) and a
-    second run changes nothing."""
+    second run changes nothing. ``drained``: nodes an admin drained, which must come back drained."""
     run = labctl.run_playbook(RECOVER, inventory, fact_cache=fact_cache)
     assert run.rc == 0, failure_text(run)
     assert run.changed > 0
@@ -270,7 +270,8 @@ def recover_both_ways(inventory, fact_cache, nodes: list[str]) -> labctl.Playboo
     assert "'before'" in said and "'after'" in said, said
     after = states()
     for node in nodes:
-        assert after[node] in ("idle", "mix", "alloc", "idle%"), after
+        ok = ("drain", "drain%") if node in drained else ("idle", "mix", "alloc", "idle%")
+        assert after[node] in ok, (after, said)
         assert node_exec(node, "systemctl", "is-active", "slurmd").stdout.strip() == "active"
     again = labctl.run_playbook(RECOVER, inventory, fact_cache=fact_cache)
     assert again.rc == 0 and again.changed == 0, failure_text(again) or changed_tasks(again)
@@ -279,9 +280,11 @@ def recover_both_ways(inventory, fact_cache, nodes: list[str]) -> labctl.Playboo
 
 def test_a_refused_power_on_and_a_failed_power_off_are_recovered(inventory, fact_cache):
     # node2's BMC refuses power-on: the program sets it DOWN with the reason at once and its job is requeued.
-    # node1's refuses power-off: Slurm marks it powered down while it runs (idle~ and on). Both BMCs then work
-    # again; one recover_nodes.yml run brings both back (the requeued job held meanwhile), a second changes
-    # nothing.
+    # node1's BMC refuses power-off: Slurm marks it powered down while it runs (idle~ and on). Both BMCs then
+    # work again, and an admin drains node2, now down~ (state=resume, which clears DOWN, clears a drain too).
+    # One recover_nodes.yml run brings both back (the requeued job held meanwhile), node2 still drained with
+    # the admin's reason; a second run changes nothing.
+    admin = "admin: bad DIMM"
     wait_state({"node1": ("idle~",), "node2": ("idle~",)})
     bmc_switch("node2", "refuse-power-on")
     bmc_switch("node1", "refuse-power-off")
@@ -301,14 +304,25 @@ def test_a_refused_power_on_and_a_failed_power_off_are_recovered(inventory, fact
     finally:
         bmc_switch("node2", "refuse-power-on", None)
         bmc_switch("node1", "refuse-power-off", None)
-    run = recover_both_ways(inventory, fact_cache, ["node1", "node2"])
-    said = " ".join(str(msg) for _host, msg in run.shown)
-    assert "'node1', 'powered on but marked powered down'" in said, said
-    # down# until ResumeTimeout, then ResumeFailProgram's down~, depending on how long node1 took.
-    assert "'node2', 'DOWN while powering up" in said or "'node2', 'DOWN and powered down'" in said, said
-    assert f"'{job}'" in said  # held during the repair
-    assert "JobHeld" not in node_exec("node0", "squeue", "-h", "-j", job, "-o", "%r").stdout  # and released
-    node_exec("node0", "scancel", job)
+    # Drained once down~: Slurm 22.05 drops a drain set while the resume is still failing (down#) when it
+    # gives the node up at ResumeTimeout (seen here: DOWN+DRAIN+NOT_RESPONDING+POWERING_UP became
+    # DOWN+POWERED_DOWN+NOT_RESPONDING), so nothing could keep that one.
+    wait_state({"node2": ("down~",)}, 60)
+    node_exec("node0", "scontrol", "update", "nodename=node2", "state=drain", f"reason={admin}")
+    assert states()["node2"] == "drain~", states()
+    try:
+        run = recover_both_ways(inventory, fact_cache, ["node1", "node2"], drained=["node2"])
+        said = " ".join(str(msg) for _host, msg in run.shown)
+        assert "'node1', 'powered on but marked powered down'" in said, said
+        assert "'node2', 'DOWN and powered down, drained (the drain is kept)'" in said, said
+        assert "'resume_state', 'drain_again', 'power_up'" in said, said
+        assert node_reason("node2").startswith(admin), node_reason("node2")
+        assert f"'{job}'" in said  # held during the repair
+        held = node_exec("node0", "squeue", "-h", "-j", job, "-o", "%r").stdout
+        assert "JobHeld" not in held  # and released
+    finally:
+        node_exec("node0", "scancel", job, check=False)
+        node_exec("node0", "scontrol", "update", "nodename=node2", "state=resume", check=False)
 
 
 def test_slurmd_by_hand_a_late_resume_and_a_resume_stuck_after_a_restart_are_recovered(inventory, fact_cache):
@@ -363,20 +377,29 @@ def test_slurmd_by_hand_a_late_resume_and_a_resume_stuck_after_a_restart_are_rec
 
 
 def test_wake_nodes_powers_up_the_powered_down_nodes(inventory, fact_cache):
-    # Before site.yml on a power-saving cluster: node1 and node2 are idle~ (SuspendTime 5 s); wake_nodes.yml,
-    # on the controller only, powers them up and returns once both registered. --check first: says, changes
-    # nothing.
+    # Before site.yml on a power-saving cluster: node1 and node2 are idle~ (SuspendTime 5 s), and an admin
+    # drains node2 while it is powered down (drain~: a drained node made wake_nodes.yml refuse the whole run).
+    # wake_nodes.yml, on the controller only, powers both up and returns once both registered; node2 stays
+    # drained with its reason. --check first: says, changes nothing.
     wait_state({"node1": ("idle~",), "node2": ("idle~",)})
-    check = labctl.run_playbook("wake_nodes.yml", inventory, fact_cache=fact_cache, check=True)
-    assert check.rc == 0 and check.changed == 0, failure_text(check) or changed_tasks(check)
-    assert states()["node1"] == "idle~" and states()["node2"] == "idle~", states()
-    run = labctl.run_playbook("wake_nodes.yml", inventory, fact_cache=fact_cache)
-    assert run.rc == 0, failure_text(run)
-    power_up = "Power up the powered-down nodes (ResumeProgram through slurmctld)"
-    assert (power_up, "node0") in changed_tasks(run)
-    said = " ".join(str(msg) for _host, msg in run.shown)
-    assert "'power_up': ['node1', 'node2']" in said, said
-    assert "'after': {'node1': 'idle', 'node2': 'idle'}" in said, said
-    for node in POWERED:
-        active = node_exec(node, "systemctl", "is-active", "ssh", "slurmd").stdout.split()
-        assert active == ["active", "active"], (node, active)
+    reason = "admin: bad DIMM"
+    node_exec("node0", "scontrol", "update", "nodename=node2", "state=drain", f"reason={reason}")
+    try:
+        assert states()["node2"] == "drain~", states()
+        check = labctl.run_playbook("wake_nodes.yml", inventory, fact_cache=fact_cache, check=True)
+        assert check.rc == 0 and check.changed == 0, failure_text(check) or changed_tasks(check)
+        assert states()["node1"] == "idle~" and states()["node2"] == "drain~", states()
+        run = labctl.run_playbook("wake_nodes.yml", inventory, fact_cache=fact_cache)
+        assert run.rc == 0, failure_text(run)
+        power_up = "Power up the powered-down nodes (ResumeProgram through slurmctld)"
+        assert (power_up, "node0") in changed_tasks(run)
+        said = " ".join(str(msg) for _host, msg in run.shown)
+        assert "'power_up': ['node1', 'node2']" in said and "'stay_drained': ['node2']" in said, said
+        assert "'after': {'node1': 'idle', 'node2': 'drain'}" in said, said
+        shown = node_exec("node0", "scontrol", "show", "node", "node2").stdout
+        assert f"Reason={reason}" in shown, shown  # the admin's drain and its reason kept
+        for node in POWERED:
+            active = node_exec(node, "systemctl", "is-active", "ssh", "slurmd").stdout.split()
+            assert active == ["active", "active"], (node, active)
+    finally:
+        node_exec("node0", "scontrol", "update", "nodename=node2", "state=resume", check=False)

@@ -30,6 +30,7 @@ STATES = {
     "mix#": "MIXED+POWERING_UP",                           # mix# (slurmctld restarted during a resume)
     "idle%": "IDLE+POWERING_DOWN",                         # idle%
     "drain": "IDLE+DRAIN",                                 # an admin's drain
+    "drain~": "IDLE+DRAIN+POWERED_DOWN",                   # an admin's drain, then powered down while idle
 }
 NOW = 1_800_000_000.0
 PROGRAM = "/usr/local/sbin/gpuforge-powersave"
@@ -76,6 +77,33 @@ def test_down_powered_down_is_resumed_and_powered_up():
     [repair] = plan([node("node2", "down~", "gpuforge-powersave: did not register within ResumeTimeout")],
                     {"node2": "off"})["repairs"]
     assert (repair["problem"], repair["steps"]) == ("DOWN and powered down", ["resume_state", "power_up"])
+
+
+def test_a_drained_node_that_is_down_keeps_its_drain_and_reason():
+    # An admin drained node2 (a bad DIMM); then it missed ResumeTimeout: DOWN+DRAIN+POWERED_DOWN. state=resume
+    # clears the drain too, so it is drained again at once with the admin's reason, before it is powered up.
+    drained = node("node2", "down~", "admin: bad DIMM")
+    drained["flags"] = ["drain", "powered_down"]
+    assert compact_state(drained) == "drain~"
+    [repair] = plan([drained], {"node2": "off"})["repairs"]
+    assert repair["problem"] == "DOWN and powered down, drained (the drain is kept)"
+    assert repair["steps"] == ["resume_state", "drain_again", "power_up"]
+    assert repair["reason"] == "admin: bad DIMM"  # scontrol's [user@time] stamp left out
+    assert plan([drained], {"node2": "off"})["reasons"] == {"node2": "admin: bad DIMM"}
+    commands = [c["argv"] for c in recovery_commands({"repairs": [repair]}, PROGRAM, "slurm")]
+    assert commands == [["scontrol", "update", "nodename=node2", "state=resume"],
+                        ["scontrol", "update", "nodename=node2", "state=drain", "reason=admin: bad DIMM"],
+                        ["scontrol", "update", "nodename=node2", "state=power_up"]]
+    # Powered on while marked down and drained: the same, after the power-off.
+    [repair] = plan([drained], {"node2": "on"})["repairs"]
+    assert repair["steps"] == ["bmc_off", "resume_state", "drain_again", "power_up"]
+    # A drain without a reason gets one saying where it came from (scontrol wants a reason to drain).
+    drained.pop("Reason", None)
+    [repair] = plan([drained], {"node2": "off"})["repairs"]
+    assert repair["reason"] == "drained before recover_nodes.yml"
+    # A node that is only DOWN (no drain) is resumed as before.
+    [repair] = plan([node("node2", "down~")], {"node2": "off"})["repairs"]
+    assert repair["steps"] == ["resume_state", "power_up"] and "reason" not in repair
 
 
 def test_a_failed_resume_is_powered_on_through_the_bmc():
@@ -206,6 +234,31 @@ def test_wake_powers_up_idle_nodes_waits_for_resuming_ones_and_refuses_the_rest(
         "n1 (down~) stuck: run playbooks/recover_nodes.yml; "
         "n2 (down#) stuck: run playbooks/recover_nodes.yml; "
         "n3 (idle%) powering down: run again after SuspendTimeout; n9 (unknown) not in Slurm's nodes")
+
+
+def test_wake_powers_up_a_drained_powered_down_node_and_says_it_stays_drained():
+    # An admin drained n2 (a bad DIMM); Slurm powered it down as it was idle: drain~. site.yml must reach it,
+    # so it is powered up like idle~ and named as staying drained. A drained node that is down
+    # (DOWN+DRAIN+POWERED_DOWN: also drain~ in sinfo) is stuck, not idle: refused like down~.
+    down_drained = node("n3", "idle~")
+    down_drained.update(state="down", flags=["drain", "powered_down"])
+    nodes = [node("n1", "idle~"), node("n2", "drain~", reason="bad DIMM"), down_drained]
+    result = rec.wake_plan(nodes, ["n1", "n2", "n3"])
+    assert (result["wake"], result["drained"], result["wait"]) == (["n1", "n2"], ["n2"], [])
+    assert result["states"] == {"n1": "idle~", "n2": "drain~", "n3": "drain~"}
+    assert result["refusal"] == "n3 (drain~) stuck: run playbooks/recover_nodes.yml"
+    assert result["reasons"] == {"n2": "bad DIMM"}
+    # Powered up and registered, the drained node counts as registered (the wait ends; the drain stays).
+    assert rec.unregistered([node("n1", "idle"), node("n2", "drain")], ["n1", "n2"]) == []
+
+
+def test_a_drain_reason_slurm_dropped_at_registration_is_set_again():
+    # Slurm 22.05 on the lab: node2 drained (reason "admin: bad DIMM"), powered down, woken by wake_nodes.yml,
+    # registered as State=IDLE+DRAIN with no Reason at all. Only a node still drained whose reason differs.
+    keep = {"node1": "admin: bad DIMM", "node2": "admin: fan", "node3": "admin: psu"}
+    after = [node("node1", "drain"), node("node2", "drain", reason="admin: fan"), node("node3", "idle")]
+    assert rec.lost_reasons(after, keep) == [{"node": "node1", "reason": "admin: bad DIMM"}]
+    assert rec.lost_reasons(after, {}) == []
 
 
 def test_unregistered_names_the_nodes_still_powered_down_or_powering_up():
