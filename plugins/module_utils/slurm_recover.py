@@ -139,6 +139,8 @@ def _problem(node: dict, power: str | None, age: float | None, resume_timeout: f
 
 
 _REASON_STAMP = re.compile(r"\s*\[[^\]@]*@[^\]]*\]\s*$")
+# scontrol wants a reason to drain; a drained node that shows none (rare: Slurm asks for one) gets this.
+_NO_REASON = "drained (no reason was shown)"
 
 
 def _shown_reason(node: dict) -> str:
@@ -147,7 +149,7 @@ def _shown_reason(node: dict) -> str:
 
 def drain_reason(node: dict) -> str:
     """A node's Reason without the ``[user@time]`` scontrol appends (``state=drain`` wants one)."""
-    return _shown_reason(node) or "drained before recover_nodes.yml"
+    return _shown_reason(node) or _NO_REASON
 
 
 def lost_reasons(nodes, reasons: dict) -> list:
@@ -170,10 +172,9 @@ def recovery_plan(nodes, jobs, pending, power, last_resume, now, resume_timeout,
     [job id, reason] of pending jobs; ``power``: node -> 'on'/'off'/None for every power-saved node (the others
     are not looked at); ``last_resume``: node -> epoch seconds; ``now``: epoch seconds.
     Returns {'repairs': [{'node', 'state', 'problem', 'steps', 'jobs', and 'reason' for a drained node}],
-    'refused': [{'node', 'state', 'jobs'}],
-    'refusal': one sentence naming them, 'hold': [job ids], 'states': {node: sinfo state}, 'reasons': {drained
-    node: its reason}}: a refused node has
-    running jobs and ``force`` is false;
+    'refused': [{'node', 'state', 'jobs'}], 'refusal': one sentence naming them, 'hold': [job ids], 'states':
+    {node: sinfo state}, 'reasons': {drained node: its reason}}: a refused node has running jobs and ``force`` is
+    false;
     'hold' lists the pending jobs to hold during the repair (none held already, none when nothing is repaired).
     """
     repairs, refused, states = [], [], {}
@@ -234,9 +235,9 @@ def wake_plan(nodes, names) -> dict:
 
     Returns {'wake': idle~ nodes and drained idle ones Slurm powered down (drain~: ``state=power_up``; the drain
     stays, an admin's), 'wait': nodes powering up already (idle#, alloc#, mix#), 'drained': the woken nodes that
-    stay drained, 'reasons': {drained node: its reason}, 'refused': [{'node', 'state', 'why'}] nodes this does not touch (stuck: recover_nodes.yml;
-    powering down: again after SuspendTimeout), 'refusal': one sentence naming them, 'states': {node: sinfo
-    state}}."""
+    stay drained, 'reasons': {drained node: its reason}, 'refused': [{'node', 'state', 'why'}] nodes this does
+    not touch (stuck: recover_nodes.yml; powering down: again after SuspendTimeout), 'refusal': one sentence
+    naming them, 'states': {node: sinfo state}}."""
     by_name = {node.get("NodeName"): node for node in nodes}
     wake, wait, drained, refused, states, reasons = [], [], [], [], {}, {}
     for name in names:
@@ -280,7 +281,7 @@ def step_argv(step: str, repair: dict, program: str, slurm_user: str, scontrol: 
         "bmc_on": [*as_slurm, "resume", node],
         "resume_state": [scontrol, "update", "nodename=" + node, "state=resume"],
         "drain_again": [scontrol, "update", "nodename=" + node, "state=drain",
-                        "reason=" + str(repair.get("reason") or "drained before recover_nodes.yml")],
+                        "reason=" + str(repair.get("reason") or _NO_REASON)],
         "power_up": [scontrol, "update", "nodename=" + node, "state=power_up"],
     }
     if step not in commands:

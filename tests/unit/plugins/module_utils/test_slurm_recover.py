@@ -100,7 +100,7 @@ def test_a_drained_node_that_is_down_keeps_its_drain_and_reason():
     # A drain without a reason gets one saying where it came from (scontrol wants a reason to drain).
     drained.pop("Reason", None)
     [repair] = plan([drained], {"node2": "off"})["repairs"]
-    assert repair["reason"] == "drained before recover_nodes.yml"
+    assert repair["reason"] == "drained (no reason was shown)"
     # A node that is only DOWN (no drain) is resumed as before.
     [repair] = plan([node("node2", "down~")], {"node2": "off"})["repairs"]
     assert repair["steps"] == ["resume_state", "power_up"] and "reason" not in repair
